@@ -1,0 +1,3 @@
+from cloudlabmanager.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Authentication: password hashing, signed tokens, users, first-boot setup, throttling."""

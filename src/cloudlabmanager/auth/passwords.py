@@ -1,0 +1,25 @@
+"""Password hashing (argon2 via pwdlib). Slow on purpose: call it off the event loop."""
+
+from __future__ import annotations
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+_hasher = PasswordHash((Argon2Hasher(),))
+# Verified against when the user does not exist, so that a wrong username costs
+# the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash("cloudlabmanager-timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if password_hash is None:
+        _hasher.verify(password, _DUMMY_HASH)
+        return False
+    try:
+        return _hasher.verify(password, password_hash)
+    except Exception:  # a malformed stored hash is a failed login, not a crash
+        return False

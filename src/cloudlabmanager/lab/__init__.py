@@ -1,0 +1,1 @@
+"""The CloudLab repository: where it comes from, its services, instances and vault file."""

@@ -1,0 +1,1 @@
+"""Storage: the database engine, the tables, their migrations, metadata and secrets at rest."""
