@@ -53,9 +53,7 @@ class Settings(BaseSettings):
     job_timeout: float = Field(3600.0, gt=0, validation_alias=_env("CLM_JOB_TIMEOUT"))
     ready_timeout: float = Field(120.0, gt=0, validation_alias=_env("CLM_READY_TIMEOUT"))
     cancel_grace: float = Field(10.0, ge=0, validation_alias=_env("CLM_CANCEL_GRACE"))
-    max_line_bytes: int = Field(
-        64 * 1024, ge=256, validation_alias=_env("CLM_MAX_LINE_BYTES")
-    )
+    max_line_bytes: int = Field(64 * 1024, ge=256, validation_alias=_env("CLM_MAX_LINE_BYTES"))
     token_ttl_hours: float = Field(24.0, gt=0, validation_alias=_env("CLM_TOKEN_TTL_HOURS"))
     max_body_bytes: int = Field(64 * 1024, ge=1024, validation_alias=_env("CLM_MAX_BODY_BYTES"))
     login_max_failures: int = Field(5, ge=1, validation_alias=_env("CLM_LOGIN_MAX_FAILURES"))

@@ -34,3 +34,4 @@ def configure_logging(log_format: Literal["text", "json"], level: int = logging.
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -31,7 +31,7 @@ class LoginCreate(StrictBody):
 
 class TokenRead(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
 
 
 class UserRead(BaseModel):
@@ -76,9 +76,7 @@ async def setup(body: SetupCreate, response: Response, ctx: Context) -> TokenRea
     return TokenRead(access_token=token)
 
 
-@router.post(
-    "/login", responses={401: {"description": "Wrong"}, 429: {"description": "Throttled"}}
-)
+@router.post("/login", responses={401: {"description": "Wrong"}, 429: {"description": "Throttled"}})
 async def login(body: LoginCreate, request: Request, response: Response, ctx: Context) -> TokenRead:
     token = await run_in_threadpool(
         ctx.users.login, body.username, body.password, client_address(request)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from pwdlib.hashers.bcrypt import BcryptHasher
 
-_hasher = PasswordHash((Argon2Hasher(),))
+# New hashes are argon2; bcrypt hashes imported from the original still verify.
+_hasher = PasswordHash((Argon2Hasher(), BcryptHasher()))
 # Verified against when the user does not exist, so that a wrong username costs
 # the same time as a wrong password.
 _DUMMY_HASH = _hasher.hash("cloudlabmanager-timing-equaliser")

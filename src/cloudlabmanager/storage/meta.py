@@ -16,7 +16,7 @@ from cloudlabmanager.storage.tables import app_meta
 HOST_HOSTNAME = "host_hostname"
 DNS_ZONE_ID = "dns_zone_id"
 SIGNING_KEY = "signing_key"
-VAULT_PASSWORD = "vault_password"
+VAULT_PASSWORD = "vault_password"  # noqa: S105 - a key name; its value is encrypted
 INSTANCES_CACHE = "instances_cache"
 SETUP_CLAIM = "setup_claim"
 LEGACY_IMPORTED = "legacy_imported"
