@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +19,8 @@ from cloudlabmanager.api import actions, auth, instances, jobs, services
 from cloudlabmanager.api.middleware import GuardMiddleware, HeadersAndLogMiddleware
 from cloudlabmanager.config import Settings
 from cloudlabmanager.errors import AppError
+from cloudlabmanager.jobs.engine import JobEngine
+from cloudlabmanager.sandbox import create_sandbox_app, sandbox_environment
 
 UI_DIR = Path(__file__).parent / "ui"
 log = logging.getLogger("cloudlabmanager")
@@ -65,12 +66,22 @@ def _mount_ui(app: FastAPI) -> None:
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ctx = await asyncio.to_thread(bootstrap.prepare, settings)
+        ctx = await bootstrap.prepare(settings, app)
+        if settings.sandbox_enabled:
+            base = (settings.public_url or "http://127.0.0.1:8000").rstrip("/") + "/sandbox"
+            ctx.step_env.update(sandbox_environment(base, settings.data_dir / "sandbox"))
         await bootstrap.start_background(ctx, app)
+        engine = JobEngine(ctx)
+        interrupted = await engine.recover()
+        engine.start()
+        ctx.jobs = engine
+        log.info("step 9 job engine: started; %d job(s) of an earlier run marked interrupted",
+                 len(interrupted))
         app.state.context = ctx
         try:
             yield
         finally:
+            await engine.stop()
             await bootstrap.shutdown(ctx, app)
 
     app = FastAPI(
@@ -84,6 +95,12 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (auth.router, services.router, instances.router, actions.router, jobs.router):
         app.include_router(router)
     _mount_ui(app)
+    if settings.sandbox_enabled:
+        sandbox_app = create_sandbox_app(
+            settings.data_dir / "sandbox", faults=settings.sandbox_faults
+        )
+        app.state.sandbox_app = sandbox_app
+        app.mount("/sandbox", sandbox_app, name="sandbox")
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,17 +1,21 @@
 """The startup sequence (SPEC section 6) as numbered, idempotent steps.
 
 Each step logs one line. A failing step raises StartupError with a message that
-names the step and what to do; the server then does not start.
+names the step, the file or URL, and what to do; the server then does not start.
+Blocking steps run in a worker thread; only the Cloudflare lookup is async (it
+may be answered in-process by the sandbox app before the server listens).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 
 from cloudlabmanager.auth.throttle import LoginThrottle
@@ -19,13 +23,22 @@ from cloudlabmanager.auth.users import UserService
 from cloudlabmanager.config import Settings
 from cloudlabmanager.context import AppContext
 from cloudlabmanager.errors import StartupError
+from cloudlabmanager.lab.cloudflare import find_zone_id
+from cloudlabmanager.lab.links import LINK_NAMES, create_links
+from cloudlabmanager.lab.source import prepare_lab
+from cloudlabmanager.lab.startup_actions import StartupOutcome, run_startup_actions
 from cloudlabmanager.lab.vault import ensure_runtime_dir, remove_vault_file, write_vault_file
+from cloudlabmanager.lab.yamlfile import YamlFileError, load_yaml_file
 from cloudlabmanager.storage import meta as keys
 from cloudlabmanager.storage.db import make_engine, migrate
 from cloudlabmanager.storage.meta import MetaStore
 from cloudlabmanager.storage.secretbox import SecretBox
 
 log = logging.getLogger("cloudlabmanager.startup")
+
+# The sandbox app answers in-process at this base URL, with its default key.
+SANDBOX_CLOUDFLARE_URL = "http://sandbox/sandbox/cloudflare/client/v4"
+SANDBOX_TOKEN = "sandbox"  # noqa: S105 - the sandbox's public default key, not a secret
 
 
 def _step(number: int, name: str, action: Callable[[], str]) -> None:
@@ -38,6 +51,14 @@ def _step(number: int, name: str, action: Callable[[], str]) -> None:
             f"startup step {number} ({name}) failed: {exc}. Check that the path exists "
             "and is writable by this user."
         ) from exc
+    log.info("step %d %s: %s", number, name, outcome)
+
+
+async def _astep(number: int, name: str, action: Callable[[], Awaitable[str]]) -> None:
+    try:
+        outcome = await action()
+    except StartupError as exc:
+        raise StartupError(f"startup step {number} ({name}) failed: {exc}") from exc
     log.info("step %d %s: %s", number, name, outcome)
 
 
@@ -66,8 +87,104 @@ def open_storage(settings: Settings) -> AppContext:
     )
 
 
-def prepare(settings: Settings) -> AppContext:
-    """Steps 1 to 9 up to starting the job engine; synchronous, run in a thread."""
+def _dns_basename(ctx: AppContext) -> str | None:
+    """core_settings.dns_basename, else domain_name of the lab's config.yml."""
+    if ctx.dns_basename:
+        return ctx.dns_basename
+    if ctx.lab_dir is None or not (ctx.lab_dir / "config.yml").exists():
+        return None
+    try:
+        config = load_yaml_file(ctx.lab_dir / "config.yml")
+    except YamlFileError as exc:
+        raise StartupError(f"{ctx.lab_dir / 'config.yml'}: {exc}") from None
+    domain = config.get("domain_name") if isinstance(config, dict) else None
+    return domain if isinstance(domain, str) and domain else None
+
+
+async def lookup_zone(ctx: AppContext, app: FastAPI | None) -> str:
+    """Step 7b: store the Cloudflare zone id of dns_basename (skipped in local mode)."""
+    settings = ctx.settings
+    if settings.local_mode:
+        return "LOCAL_MODE is on: Cloudflare skipped"
+    basename = await asyncio.to_thread(_dns_basename, ctx)
+    if basename is None:
+        raise StartupError(
+            "no DNS base name: set core_settings.dns_basename in the startup settings file "
+            "or domain_name in the lab's config.yml, or set LOCAL_MODE=true"
+        )
+    transport: httpx.AsyncBaseTransport | None = None
+    if settings.sandbox_enabled:
+        sandbox_app = getattr(app.state, "sandbox_app", None) if app is not None else None
+        if sandbox_app is None:
+            raise StartupError(
+                "the sandbox is on (CLM_SANDBOX) but its app is not mounted; "
+                "set LOCAL_MODE=true or CLM_SANDBOX=false"
+            )
+        transport = httpx.ASGITransport(app=sandbox_app)
+        url, token, token_name = SANDBOX_CLOUDFLARE_URL, SANDBOX_TOKEN, "the sandbox key"
+    else:
+        url, token_name = settings.cloudflare_api_url, "CLOUDFLARE_API_TOKEN"
+        secret = settings.cloudflare_api_token
+        token = secret.get_secret_value() if secret else ctx.startup_env.get(token_name, "")
+        if not token:
+            raise StartupError(
+                f"CLOUDFLARE_API_TOKEN is not set, so the zone {basename!r} cannot be looked "
+                "up; set it (Zone:Read) or set LOCAL_MODE=true"
+            )
+    zone_id = await find_zone_id(url, token, basename, token_name=token_name, transport=transport)
+    if await asyncio.to_thread(ctx.meta.get, keys.DNS_ZONE_ID) != zone_id:
+        await asyncio.to_thread(ctx.meta.set, keys.DNS_ZONE_ID, zone_id)
+    return f"Cloudflare zone {basename} is {zone_id}"
+
+
+def _lab_steps(ctx: AppContext) -> None:
+    """Steps 4 to 6 and the host name of step 7: everything that blocks."""
+    settings = ctx.settings
+    outcome = StartupOutcome()
+
+    def startup_actions() -> str:
+        nonlocal outcome
+        outcome = run_startup_actions(settings)
+        ctx.startup_env = dict(outcome.env)
+        ctx.dns_basename = outcome.dns_basename
+        if outcome.actions_run == 0 and outcome.settings_file is None:
+            return "no startup_action.conf.yaml"
+        env_keys = ", ".join(sorted(outcome.env)) or "none"
+        return (
+            f"{outcome.actions_run} actions; ENV keys: {env_keys}; settings file "
+            f"{outcome.settings_file or 'none'}"
+        )
+
+    def lab_source() -> str:
+        prepared = prepare_lab(settings, outcome)
+        ctx.lab_dir = prepared.directory
+        return prepared.summary
+
+    def links() -> str:
+        if not settings.link_root:
+            return "off (CLM_LINK_ROOT)"
+        assert ctx.lab_dir is not None
+        skipped = create_links(ctx.lab_dir, settings.link_root_dir)
+        made = len(LINK_NAMES) - len(skipped)
+        note = f"; skipped {', '.join(skipped)}" if skipped else ""
+        return f"{made} links in {settings.link_root_dir} to {ctx.lab_dir}{note}"
+
+    def hostname() -> str:
+        name = (
+            settings.host_hostname or ctx.startup_env.get("HOST_HOSTNAME") or socket.gethostname()
+        )
+        if ctx.meta.get(keys.HOST_HOSTNAME) != name:
+            ctx.meta.set(keys.HOST_HOSTNAME, name)
+        return name
+
+    _step(4, "startup actions", startup_actions)
+    _step(5, "lab source", lab_source)
+    _step(6, "container links", links)
+    _step(7, "host name", hostname)
+
+
+async def prepare(settings: Settings, app: FastAPI | None = None) -> AppContext:
+    """Steps 1 to 8, up to starting the job engine. app supplies the sandbox, if any."""
     holder: list[AppContext] = []
 
     def database() -> str:
@@ -75,26 +192,27 @@ def prepare(settings: Settings) -> AppContext:
         return f"{holder[0].engine.url.render_as_string()} at the newest schema"
 
     _step(1, "settings", lambda: f"data dir {settings.data_dir}")
-    _step(2, "database", database)
+    await asyncio.to_thread(_step, 2, "database", database)
     ctx = holder[0]
+    try:
+        # Step 3 (legacy database.json import) is called here by its owner.
+        await asyncio.to_thread(_lab_steps, ctx)
+        await _astep(7, "Cloudflare zone", lambda: lookup_zone(ctx, app))
 
-    def hostname() -> str:
-        name = settings.host_hostname or socket.gethostname()
-        if ctx.meta.get(keys.HOST_HOSTNAME) != name:
-            ctx.meta.set(keys.HOST_HOSTNAME, name)
-        return name
+        def vault() -> str:
+            path = write_vault_file(ctx)
+            return f"written to {path}" if path else "no vault password known yet"
 
-    def vault() -> str:
-        path = write_vault_file(ctx)
-        return f"written to {path}" if path else "no vault password known yet"
-
-    _step(7, "host name", hostname)
-    _step(8, "vault password file", vault)
+        await asyncio.to_thread(_step, 8, "vault password file", vault)
+    except BaseException:
+        ctx.engine.dispose()
+        raise
     return ctx
 
 
 async def start_background(ctx: AppContext, app: FastAPI) -> None:
     """Step 9: recover jobs left by an earlier process and start the job engine."""
+    # Step 9 (interrupted jobs, then the job engine) is called here by its owner.
 
 
 async def shutdown(ctx: AppContext, app: FastAPI) -> None:

@@ -5,6 +5,8 @@ Nothing else in the package reads `os.environ`; every knob lives here.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -67,6 +69,21 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", validation_alias=_env("CLM_LOG_FORMAT"))
     cookie_secure: bool = Field(False, validation_alias=_env("CLM_COOKIE_SECURE"))
 
+    # The lab (issue 3). Children (git, startup actions) get an explicit environment
+    # built from these rather than a copy of the server's, so no secret leaks into them.
+    child_path: str = Field(
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        validation_alias=_env("PATH"),
+    )
+    child_home: str | None = Field(None, validation_alias=_env("HOME"))
+    # Working directory of the startup actions (CLONE, RUN, relative RETURN paths);
+    # defaults to <data>/startup. The image sets /app, where the original ran them.
+    startup_dir: Path | None = Field(None, validation_alias=_env("CLM_STARTUP_DIR"))
+    # Where CLM_LINK_ROOT creates its links: "/" in the image, a temp dir in tests.
+    link_root_dir: Path = Field(Path("/"), validation_alias=_env("CLM_LINK_ROOT_DIR"))
+    # file:// (and plain-path) git URLs are refused unless this is on (local mirrors, tests).
+    git_allow_file_urls: bool = Field(False, validation_alias=_env("CLM_GIT_ALLOW_FILE_URLS"))
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -78,6 +95,19 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    # PATH of job steps, exactly; unset means this Python's bin dir, then PATH.
+    job_path_override: str | None = Field(None, validation_alias=_env("CLM_JOB_PATH"))
+
+    def host_environment(self) -> dict[str, str]:
+        """The server's own environment, for building a child's minimal one."""
+        return dict(os.environ)
+
+    def job_path(self) -> str:
+        """PATH of job steps: the bundled Ansible (next to this Python) is found first."""
+        if self.job_path_override is not None:
+            return self.job_path_override
+        return str(Path(sys.executable).parent) + os.pathsep + self.child_path
 
     @property
     def uses_demo_lab(self) -> bool:

@@ -28,3 +28,7 @@ class AppContext:
     # Extra environment for job steps (the sandbox's endpoints when it is on).
     step_env: dict[str, str] = field(default_factory=dict)
     jobs: JobEngine | None = None
+    # From the startup actions of this boot: ENV values (secrets among them, never
+    # logged) and the lab's DNS base name (core settings, else config.yml domain_name).
+    startup_env: dict[str, str] = field(default_factory=dict)
+    dns_basename: str | None = None
