@@ -105,13 +105,13 @@ export const jobOutputPage = (id, after, limit, signal) =>
 
 const OUTPUT_PAGE = 5000;
 
-/** Every output line of a job, page by page; onProgress(count) after each page. */
+/** Every output line of a job as {seq, text}, page by page; onProgress(count) after each page. */
 export async function jobOutputAll(id, { signal, onProgress } = {}) {
   const lines = [];
   let after;
   for (;;) {
     const page = await jobOutputPage(id, after, OUTPUT_PAGE, signal);
-    for (const line of page.lines) lines.push(line.text);
+    for (const line of page.lines) lines.push(line);
     if (onProgress) onProgress(lines.length);
     if (page.next === null || page.next === undefined || page.lines.length === 0) return lines;
     after = page.next;
@@ -121,12 +121,12 @@ export async function jobOutputAll(id, { signal, onProgress } = {}) {
 /**
  * Follow a job's output stream. Lines are delivered once each, in order:
  * after a reconnect (the browser's own, with Last-Event-ID, or ours, which
- * replays from the start) anything at or below the last delivered sequence
- * number is dropped.
+ * asks for what follows the last line seen) anything at or below the last
+ * delivered sequence number is dropped. `after`: the last seq already shown.
  * Returns a close() function.
  */
-export function followJob(id, { onLine, onStatus, onDone, onConnection }) {
-  let lastSeq = -Infinity;
+export function followJob(id, { after = null, onLine, onStatus, onDone, onConnection }) {
+  let lastSeq = Number.isInteger(after) ? after : -Infinity;
   let closed = false;
   let source = null;
   let retryTimer = null;
@@ -134,7 +134,10 @@ export function followJob(id, { onLine, onStatus, onDone, onConnection }) {
   const notify = (state) => onConnection && onConnection(state);
 
   function open() {
-    source = new EventSource(`/api/jobs/${Number(id)}/stream`);
+    // ?after= lets the server skip what is already on screen; lines at or
+    // below lastSeq are dropped here anyway, so a server that ignores it is fine.
+    const query = Number.isFinite(lastSeq) && lastSeq > 0 ? `?after=${lastSeq}` : "";
+    source = new EventSource(`/api/jobs/${Number(id)}/stream${query}`);
     source.onmessage = (event) => {
       const seq = Number(event.lastEventId);
       const hasSeq = event.lastEventId !== "" && Number.isFinite(seq);

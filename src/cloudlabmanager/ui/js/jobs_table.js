@@ -2,7 +2,7 @@
 // screens each row becomes a card (the data-label attributes name the cells).
 
 import { h } from "./dom.js";
-import { statusBadge, jobLink, timeAgo, formatDuration } from "./ui.js";
+import { statusBadge, jobLink, timeAgo, formatDuration, actionLabel } from "./ui.js";
 
 export function jobsTable(jobs) {
   return h("div", { class: "table-wrap" },
@@ -16,7 +16,7 @@ export function jobsTable(jobs) {
         h("th", { scope: "col" }, "Duration"))),
       h("tbody", {}, jobs.map((job) => h("tr", { dataset: { jobId: job.id } },
         h("td", { "data-label": "Job" }, jobLink(job.id)),
-        h("td", { "data-label": "Action" }, h("span", { class: "action" }, job.action ?? "—")),
+        h("td", { "data-label": "Action" }, h("span", { class: "action" }, actionLabel(job.action))),
         h("td", { "data-label": "Service" }, job.service ?? h("span", { class: "muted" }, "all")),
         h("td", { "data-label": "Status" }, statusBadge(job.status)),
         h("td", { "data-label": "Created" }, timeAgo(job.created_at ?? job.started_at)),

@@ -13,6 +13,11 @@ export function statusBadge(status) {
     String(status ?? "unknown"));
 }
 
+/** "stop_all" → "stop all" */
+export function actionLabel(action) {
+  return String(action ?? "job").replace(/[_-]+/g, " ");
+}
+
 export function tag(label, kind = "") {
   return h("span", { class: ["tag", kind && `tag-${kind}`] }, label);
 }

@@ -7,7 +7,7 @@ import { h, append, replace, download } from "../dom.js";
 import { stripAnsi } from "../ansi.js";
 import { createLogView } from "../logview.js";
 import {
-  noticeArea, confirmIn, statusBadge, formatTime, formatDuration, number, spinner, ACTIVE,
+  noticeArea, confirmIn, actionLabel, statusBadge, formatTime, formatDuration, number, spinner, ACTIVE,
 } from "../ui.js";
 import { stepsList, hostsPanel } from "./job_results.js";
 
@@ -122,7 +122,7 @@ export default function jobView(root, { params }) {
           downloadButton.textContent = `Preparing… ${number.format(n)} lines`;
         },
       });
-      const text = lines.map(stripAnsi).join("\n") + (lines.length ? "\n" : "");
+      const text = lines.map((line) => stripAnsi(line.text)).join("\n") + (lines.length ? "\n" : "");
       download(new Blob([text], { type: "text/plain;charset=utf-8" }), `job-${id}.log`);
     } catch (err) {
       if (err.name !== "AbortError") notices.error(err, "The log could not be downloaded");
@@ -143,7 +143,15 @@ export default function jobView(root, { params }) {
       });
       if (!alive) return;
       const following = log.isFollowing;
-      log.setLines(lines, 1);
+      // Lines that streamed in while the pages loaded are kept.
+      const shown = log.lines();
+      const shownFirst = log.firstNumber;
+      const fetchedLast = lines.length ? lines[lines.length - 1].seq : 0;
+      const texts = lines.map((line) => line.text);
+      for (let seq = fetchedLast + 1; seq < shownFirst + shown.length; seq++) {
+        if (seq >= shownFirst) texts.push(shown[seq - shownFirst]);
+      }
+      log.setLines(texts, lines.length ? lines[0].seq : 1);
       windowNote.hidden = true;
       if (searchInput.value) log.search(searchInput.value);
       if (following) log.follow();
@@ -197,7 +205,7 @@ export default function jobView(root, { params }) {
     const active = ACTIVE.has(detail.status);
     replace(badgeSlot, statusBadge(detail.status));
     replace(subtitle,
-      h("span", { class: "action" }, detail.action ?? "job"), " · ",
+      h("span", { class: "action" }, actionLabel(detail.action)), " · ",
       detail.service ? detail.service : "whole lab");
     cancelButton.hidden = !active;
     replace(summary,
@@ -227,7 +235,7 @@ export default function jobView(root, { params }) {
   async function refreshDetail() {
     clearTimeout(detailTimer);
     try {
-      const detail = await api.job(id, 1);
+      const detail = await api.job(id, 0);
       if (!alive) return;
       showDetail(detail);
       if (ACTIVE.has(detail.status)) detailTimer = setTimeout(refreshDetail, DETAIL_REFRESH_MS);
@@ -236,9 +244,10 @@ export default function jobView(root, { params }) {
     }
   }
 
-  function followStream() {
+  function followStream(after) {
     connection.hidden = false;
     closeStream = api.followJob(id, {
+      after,
       onLine: (line) => log.append(line),
       onStatus: (status) => {
         if (job && job.status !== status) {
@@ -279,13 +288,19 @@ export default function jobView(root, { params }) {
     }
     if (!alive) return;
     showDetail(detail);
+    const output = detail.output || [];
+    const total = Math.max(detail.line_count ?? output.length, output.length);
+    const firstSeq = Number.isInteger(detail.output_first_seq) && detail.output_first_seq > 0
+      ? detail.output_first_seq
+      : total - output.length + 1;
     if (ACTIVE.has(detail.status)) {
-      followStream();
+      // Show the tail at once, then follow the stream from the line after it.
+      log.setLines(output, firstSeq);
+      showWindow(output.length, total);
+      followStream(output.length ? firstSeq + output.length - 1 : null);
       detailTimer = setTimeout(refreshDetail, DETAIL_REFRESH_MS);
     } else {
-      const output = detail.output || [];
-      const total = Math.max(detail.line_count ?? output.length, output.length);
-      log.setLines(output, total - output.length + 1);
+      log.setLines(output, firstSeq);
       showWindow(output.length, total);
     }
   }

@@ -5,14 +5,17 @@ import { append } from "../dom.js";
 import { authCard, field } from "./auth_form.js";
 
 export default function setupView(root, { afterLogin }) {
-  const username = field("Username", { name: "username", autocomplete: "username" });
+  const username = field("Username", {
+    name: "username", autocomplete: "username", hint: "3 to 30 letters, digits or underscores.",
+  });
   const password = field("Password", {
     type: "password", name: "password", autocomplete: "new-password", minlength: 8,
     hint: "At least 8 characters.",
   });
   const vault = field("Vault password", {
-    type: "password", name: "vault_password", autocomplete: "off",
-    hint: "Decrypts vault/secrets.yml of your CloudLab. It is stored encrypted and never shown again.",
+    type: "password", name: "vault_password", autocomplete: "off", required: false,
+    hint: "Decrypts vault/secrets.yml of your CloudLab; stored encrypted, never shown again. "
+      + "Leave it empty if the server gets it from VAULT_PASSWORD.",
   });
   append(root, authCard({
     title: "Welcome — set up CloudLab Manager",
@@ -21,7 +24,7 @@ export default function setupView(root, { afterLogin }) {
     submitLabel: "Create account",
     busyLabel: "Creating account…",
     onSubmit: async () => {
-      await api.setup(username.input.value.trim(), password.input.value, vault.input.value);
+      await api.setup(username.input.value.trim(), password.input.value, vault.input.value || null);
       const user = await api.me().catch(() => ({ username: username.input.value.trim() }));
       afterLogin(user, null);
     },
