@@ -29,8 +29,8 @@ def _run(argv: list[str]) -> tuple[int, str]:
     return done.returncode, (done.stdout or done.stderr).strip()
 
 
-def _ansible() -> Check:
-    path = shutil.which("ansible-playbook")
+def _ansible(search_path: str) -> Check:
+    path = shutil.which("ansible-playbook", path=search_path)
     if path is None:
         return Check("ansible-playbook", False, "not found on PATH: pip install ansible")
     code, out = _run([path, "--version"])
@@ -46,8 +46,8 @@ def _git() -> Check:
     return Check("git", code == 0, out)
 
 
-def _collections() -> list[Check]:
-    path = shutil.which("ansible-galaxy")
+def _collections(search_path: str) -> list[Check]:
+    path = shutil.which("ansible-galaxy", path=search_path)
     if path is None:
         return [
             Check(f"collection {c}", False, "ansible-galaxy not found")
@@ -89,10 +89,12 @@ def _database(settings: Settings) -> Check:
 
 
 def collect_checks(settings: Settings) -> list[Check]:
+    # Look where job steps will look: the PATH the engine gives them.
+    search_path = settings.job_path()
     probes: list[Callable[[], Check | list[Check]]] = [
-        _ansible,
+        lambda: _ansible(search_path),
         _git,
-        _collections,
+        lambda: _collections(search_path),
         lambda: _data_dir(settings),
         lambda: _database(settings),
     ]

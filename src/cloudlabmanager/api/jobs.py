@@ -1,7 +1,221 @@
-"""Routes of the jobs area."""
+"""Routes of /api/jobs: history, detail, output pages, the live stream, cancel."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
 
-router = APIRouter(tags=["jobs"])
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from cloudlabmanager.api.deps import Context, CurrentUser
+from cloudlabmanager.errors import NotFound, ServiceUnavailable
+from cloudlabmanager.jobs.engine import JobEngine
+from cloudlabmanager.jobs.follow import Done, Heartbeat, Lines, Status, follow_job
+from cloudlabmanager.jobs.states import ALL_STATUSES
+from cloudlabmanager.jobs.store import JobRow
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+MAX_SEQ = 2**62
+DETAIL_OUTPUT_CAP = 10_000
+NOT_FOUND = {404: {"description": "No such job"}, 401: {"description": "Not signed in"}}
+
+
+def get_engine(ctx: Context) -> JobEngine:
+    if ctx.jobs is None:
+        raise ServiceUnavailable("The job engine is not running")
+    return ctx.jobs
+
+
+Engine = Annotated[JobEngine, Depends(get_engine)]
+
+
+class JobSummaryRead(BaseModel):
+    id: int
+    action: str
+    service: str | None
+    status: str
+    created_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    exit_code: int | None
+    deployment_id: str | None
+    error: str | None
+    line_count: int
+    params: dict[str, Any]
+
+
+class JobListRead(BaseModel):
+    jobs: list[JobSummaryRead]
+    next_before: int | None
+
+
+class StepRead(BaseModel):
+    index: int
+    name: str
+    command: str
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    exit_code: int | None
+
+
+class JobRead(JobSummaryRead):
+    steps: list[StepRead]
+    hosts: list[dict[str, Any]]
+    recap: list[dict[str, Any]]
+    output: list[str]
+    output_first_seq: int
+
+
+class LineRead(BaseModel):
+    seq: int
+    text: str
+
+
+class OutputPageRead(BaseModel):
+    lines: list[LineRead]
+    next: int | None
+
+
+class CancelRead(BaseModel):
+    status: str
+
+
+def _summary(job: JobRow) -> JobSummaryRead:
+    return JobSummaryRead(
+        id=job.id,
+        action=job.action,
+        service=job.service,
+        status=job.status,
+        created_by=job.created_by,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        exit_code=job.exit_code,
+        deployment_id=job.deployment_id,
+        error=job.error,
+        line_count=job.line_count,
+        params=job.params,
+    )
+
+
+@router.get("", responses={401: {"description": "Not signed in"}, 422: {"description": "Bad"}})
+async def list_jobs(
+    engine: Engine,
+    _user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    service: Annotated[str | None, Query(max_length=64)] = None,
+) -> JobListRead:
+    if status is not None and status not in ALL_STATUSES:
+        status = "none-such"  # an unknown status matches no job rather than erroring
+    rows = await run_in_threadpool(
+        engine.store.list, limit=limit, before=before, status=status, service=service
+    )
+    next_before = rows[-1].id if len(rows) == limit else None
+    return JobListRead(jobs=[_summary(r) for r in rows], next_before=next_before)
+
+
+@router.get("/{job_id}", responses={**NOT_FOUND, 422: {"description": "Bad id"}})
+async def get_job(
+    job_id: int,
+    engine: Engine,
+    _user: CurrentUser,
+    tail: Annotated[int | None, Query(ge=0, le=DETAIL_OUTPUT_CAP)] = None,
+) -> JobRead:
+    _check_id(job_id)
+    detail = await run_in_threadpool(engine.store.detail, job_id)
+    lines = await run_in_threadpool(
+        engine.store.tail, job_id, DETAIL_OUTPUT_CAP if tail is None else tail
+    )
+    return JobRead(
+        **_summary(detail.job).model_dump(),
+        steps=[StepRead(**vars(s)) for s in detail.steps],
+        hosts=detail.hosts,
+        recap=detail.recap,
+        output=[text for _, text in lines],
+        output_first_seq=lines[0][0] if lines else 0,
+    )
+
+
+@router.get("/{job_id}/output", responses={**NOT_FOUND, 422: {"description": "Bad query"}})
+async def get_output(
+    job_id: int,
+    engine: Engine,
+    _user: CurrentUser,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> OutputPageRead:
+    _check_id(job_id)
+    await run_in_threadpool(engine.store.get, job_id)
+    lines = await run_in_threadpool(engine.store.lines_after, job_id, after, limit)
+    return OutputPageRead(
+        lines=[LineRead(seq=s, text=t) for s, t in lines],
+        next=lines[-1][0] if len(lines) == limit else None,
+    )
+
+
+def _sse_data(text: str) -> str:
+    # A carriage return would end the field early and let a line forge events:
+    # each physical piece becomes its own data field, which clients join with \n.
+    return "".join(f"data: {part}\n" for part in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
+
+def _parse_last_event_id(value: str | None) -> int:
+    if value is None or not value.strip().isdigit() or len(value.strip()) > 18:
+        return 0
+    return int(value.strip())
+
+
+@router.get(
+    "/{job_id}/stream",
+    responses={**NOT_FOUND, 200: {"content": {"text/event-stream": {}}}},
+    response_class=StreamingResponse,
+)
+async def stream_job(
+    job_id: int,
+    engine: Engine,
+    _user: CurrentUser,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
+) -> StreamingResponse:
+    _check_id(job_id)
+    await run_in_threadpool(engine.store.get, job_id)  # 404 before the stream starts
+    cursor = _parse_last_event_id(last_event_id) or (after or 0)
+
+    async def events() -> AsyncIterator[str]:
+        yield "retry: 2000\n\n"
+        async for event in follow_job(engine.store, engine.hub, job_id, cursor):
+            if isinstance(event, Lines):
+                yield "".join(f"id: {seq}\n{_sse_data(text)}\n" for seq, text in event.lines)
+            elif isinstance(event, Status):
+                yield f"event: status\ndata: {json.dumps({'status': event.status})}\n\n"
+            elif isinstance(event, Heartbeat):
+                yield ": keep-alive\n\n"
+            elif isinstance(event, Done):
+                yield f"event: done\ndata: {event.status}\n\n"
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post("/{job_id}/cancel", responses={**NOT_FOUND, 409: {"description": "Ended"}})
+async def cancel_job(job_id: int, engine: Engine, _user: CurrentUser) -> CancelRead:
+    _check_id(job_id)
+    return CancelRead(status=await engine.cancel(job_id))
+
+
+def _check_id(job_id: int) -> None:
+    if not 1 <= job_id <= MAX_SEQ:
+        raise NotFound(f"No job {job_id}")
