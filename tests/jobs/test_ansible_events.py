@@ -222,3 +222,73 @@ async def test_cancelled_playbook_keeps_partial_results_and_removes_events(
     assert [(r.task, r.status) for r in outcome.results.hosts] == [("first", "ok")]
     assert outcome.results.recap == []
     assert list(events_root.iterdir()) == []
+
+
+@pytest.mark.ansible
+async def test_adhoc_ansible_command_yields_results_too(tmp_path: Path) -> None:
+    lab_dir = lab(tmp_path)
+    base = ansible_command(lab_dir, tmp_path)
+    command = StepCommand(
+        "ready",
+        ["ansible", "localhost", "-i", "inventory.yml", "-m", "ping"],
+        lab_dir,
+        base.env,
+        True,
+    )
+    lines: list[str] = []
+
+    async def on_lines(batch: list[str]) -> None:
+        lines.extend(batch)
+
+    async def on_started(pid: int) -> None:
+        pass
+
+    outcome = await asyncio.wait_for(
+        run_step(
+            command,
+            on_lines=on_lines,
+            on_started=on_started,
+            masker=SecretMasker([]),
+            max_line_bytes=65536,
+            cancel=asyncio.Event(),
+            grace=5.0,
+            deadline=None,
+        ),
+        120,
+    )
+    assert outcome.exit_code == 0, lines
+    assert any("localhost | SUCCESS" in line for line in lines)
+    assert not any("\x1b[K" in line for line in lines)
+    assert outcome.results is not None
+    assert outcome.results.hosts == [HostResult(None, "ping", "localhost", "ok", None)]
+    assert outcome.results.recap == [RecapRow("localhost", 1, 0, 0, 0, 0, 0, 0)]
+
+
+async def test_ansible_missing_from_path_is_a_clear_error_and_leaves_no_dir(
+    tmp_path: Path,
+) -> None:
+    lab_dir = lab(tmp_path)
+    base = ansible_command(lab_dir, tmp_path)
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    command = StepCommand(base.name, base.argv, lab_dir, {**base.env, "PATH": str(empty_bin)}, True)
+    events_root = tmp_path / "events"
+    events_root.mkdir()
+
+    async def ignore(_: object) -> None:
+        pass
+
+    outcome = await run_step(
+        command,
+        on_lines=ignore,
+        on_started=ignore,
+        masker=SecretMasker([]),
+        max_line_bytes=65536,
+        cancel=asyncio.Event(),
+        grace=1.0,
+        deadline=None,
+        event_dir_root=events_root,
+    )
+    assert outcome.exit_code is None and outcome.results is None
+    assert outcome.error == "ansible-playbook: command not found on PATH"
+    assert list(events_root.iterdir()) == []
