@@ -29,6 +29,7 @@ from cloudlabmanager.lab.source import prepare_lab
 from cloudlabmanager.lab.startup_actions import StartupOutcome, run_startup_actions
 from cloudlabmanager.lab.vault import ensure_runtime_dir, remove_vault_file, write_vault_file
 from cloudlabmanager.lab.yamlfile import YamlFileError, load_yaml_file
+from cloudlabmanager.sandbox.app import CLOUDFLARE_PREFIX
 from cloudlabmanager.storage import meta as keys
 from cloudlabmanager.storage.db import make_engine, migrate
 from cloudlabmanager.storage.meta import MetaStore
@@ -36,8 +37,8 @@ from cloudlabmanager.storage.secretbox import SecretBox
 
 log = logging.getLogger("cloudlabmanager.startup")
 
-# The sandbox app answers in-process at this base URL, with its default key.
-SANDBOX_CLOUDFLARE_URL = "http://sandbox/sandbox/cloudflare/client/v4"
+# `app.state.sandbox_app` answers in-process (ASGITransport, no /sandbox mount prefix).
+SANDBOX_CLOUDFLARE_URL = "http://sandbox" + CLOUDFLARE_PREFIX
 SANDBOX_TOKEN = "sandbox"  # noqa: S105 - the sandbox's public default key, not a secret
 
 

@@ -94,7 +94,7 @@ def _read_instance_file(service: Service, lab: Path) -> None:
     try:
         document = load_yaml_file(service.instance_file)
     except YamlFileError as exc:
-        service.error = f"instance.yaml: {exc}"
+        service.error = str(exc)  # already names instance.yaml
         return
     try:
         if not isinstance(document, dict):
