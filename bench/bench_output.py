@@ -1,16 +1,22 @@
 """Micro-benchmark: LineSplitter + SecretMasker on 1 000 000 lines (prints lines/s).
 
 Run: .venv/bin/python bench/bench_output.py [--lines N] [--runs R]
-Only the pipeline is measured: no subprocess, no database, no network.
+First the pipeline alone (no subprocess, no database, no network), then the same
+through `run_step` with a real child printing as fast as it can (no storage).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from cloudlabmanager.jobs.output import LineSplitter, SecretMasker
+from cloudlabmanager.jobs.runner import StepCommand, run_step
 
 CHUNK = 64 * 1024
 
@@ -38,6 +44,43 @@ def run_once(stream: bytes) -> tuple[float, int]:
     return time.perf_counter() - start, count
 
 
+CHILD = "import sys\nrow = {row!r}\nsys.stdout.writelines(row.format(i) for i in range({n}))\n"
+
+
+async def run_step_once(lines: int) -> tuple[float, int]:
+    count = 0
+
+    async def on_lines(batch: list[str]) -> None:
+        nonlocal count
+        count += len(batch)
+
+    async def on_started(pid: int) -> None:
+        pass
+
+    with tempfile.TemporaryDirectory() as cwd:
+        command = StepCommand(
+            "bench",
+            [sys.executable, "-c", CHILD.format(row=ROW, n=lines)],
+            Path(cwd),
+            {"PATH": "/usr/bin:/bin"},
+        )
+        start = time.perf_counter()
+        outcome = await run_step(
+            command,
+            on_lines=on_lines,
+            on_started=on_started,
+            masker=SecretMasker(SECRETS),
+            max_line_bytes=64 * 1024,
+            cancel=asyncio.Event(),
+            grace=5.0,
+            deadline=None,
+        )
+        elapsed = time.perf_counter() - start
+    if outcome.exit_code != 0:
+        raise SystemExit(f"child failed: {outcome}")
+    return elapsed, count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -56,6 +99,17 @@ def main() -> None:
             f"{len(stream) / 1e6:.0f} MB, median {statistics.median(rates):,.0f} lines/s "
             f"(min {min(rates):,.0f}, max {max(rates):,.0f}, {args.runs} runs)"
         )
+    rates = []
+    for _ in range(args.runs):
+        elapsed, count = asyncio.run(run_step_once(args.lines))
+        if count != args.lines:
+            raise SystemExit(f"lost lines: {count} != {args.lines}")
+        rates.append(count / elapsed)
+    print(
+        f"run_step with a real child (spawn to reaped, child's own cost included): "
+        f"median {statistics.median(rates):,.0f} lines/s "
+        f"(min {min(rates):,.0f}, max {max(rates):,.0f}, {args.runs} runs)"
+    )
 
 
 if __name__ == "__main__":
