@@ -51,3 +51,9 @@ def test_remove_deletes_the_file(lab_settings: Callable[..., Settings]) -> None:
     remove_vault_file(ctx)
     assert not path.exists()
     remove_vault_file(ctx)  # twice is fine
+
+
+def test_an_empty_env_password_means_none(lab_settings: Callable[..., Settings]) -> None:
+    ctx = open_storage(lab_settings(VAULT_PASSWORD=""))
+    assert known_vault_password(ctx) is None
+    assert write_vault_file(ctx) is None

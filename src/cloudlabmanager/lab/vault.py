@@ -25,7 +25,8 @@ def known_vault_password(ctx: AppContext) -> str | None:
     if stored is not None:
         return stored
     env = ctx.settings.vault_password
-    return env.get_secret_value() if env is not None else None
+    # VAULT_PASSWORD= (empty, as compose files write unset variables) means none.
+    return env.get_secret_value() or None if env is not None else None
 
 
 def write_vault_file(ctx: AppContext) -> Path | None:
