@@ -41,7 +41,7 @@ SCRIPTS = {
 }
 
 START_INSTANCES = """
-- name: Start instances (test lab: localhost stands in for the VMs)
+- name: Start instances (test lab, localhost stands in for the VMs)
   hosts: localhost
   connection: local
   gather_facts: false

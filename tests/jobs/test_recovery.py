@@ -105,7 +105,8 @@ def test_sigterm_mid_job_is_graceful(env: dict[str, str], tmp_path: Path) -> Non
             job_id = client.post("/api/services/sleeper/deploy", json={}).json()["job_id"]
             wait_for_line(client, job_id, "started")
         pids = _sleeper_pids()
-        assert server.terminate() == 0
+        # uvicorn re-raises the signal after its graceful shutdown.
+        assert server.terminate() in (0, -15)
         assert not any(_pid_alive(pid) for pid in pids)
         server.start()
         with _client(server, token) as client:
