@@ -196,29 +196,27 @@ def _recap(stats: dict[str, Any], masker: SecretMasker) -> list[RecapRow]:
     ]
 
 
-def _load_events(event_dir: Path) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
+def read_results(event_dir: Path, masker: SecretMasker) -> AnsibleResults:
+    """Per-task/per-host results and the recap, from the event files (blocking I/O).
+
+    Each file is reduced to what we keep as soon as it is read, so a long run
+    with large module results never sits in memory whole.
+    """
+    found: list[tuple[str, str, HostResult]] = []
+    recap: list[RecapRow] = []
     for path in (event_dir / "job_events").glob("*.json"):
         try:
             event = json.loads(path.read_text(encoding="utf-8", errors="replace"))
         except (OSError, ValueError):
             continue  # a file cut short by a kill: skip it, keep the rest
-        if isinstance(event, dict):
-            events.append(event)
-    # Events are created in the controller's main process, one after another.
-    events.sort(key=lambda e: (str(e.get("created", "")), str(e.get("uuid", ""))))
-    return events
-
-
-def read_results(event_dir: Path, masker: SecretMasker) -> AnsibleResults:
-    """Per-task/per-host results and the recap, from the event files (blocking I/O)."""
-    hosts: list[HostResult] = []
-    recap: list[RecapRow] = []
-    for event in _load_events(event_dir):
+        if not isinstance(event, dict):
+            continue
         if event.get("event") == "playbook_on_stats":
             recap = _recap(event.get("event_data") or {}, masker)
             continue
         result = _host_result(event, masker)
         if result is not None:
-            hosts.append(result)
-    return AnsibleResults(hosts=hosts, recap=recap)
+            # Events are created one after another in the controller's main process.
+            found.append((str(event.get("created", "")), str(event.get("uuid", "")), result))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return AnsibleResults(hosts=[result for _, _, result in found], recap=recap)

@@ -250,7 +250,8 @@ async def _abort(
     finally:
         _signal_group(pgid, signal.SIGKILL)
         if reader is not None:
-            reader.cancel()
+            reader.cancel()  # its outcome no longer matters; retrieve it so it is not logged
+            reader.add_done_callback(lambda task: task.cancelled() or task.exception())
         await proc.wait()
 
 
@@ -334,7 +335,10 @@ async def run_step(
         pump = _Pump(on_lines, masker, max_line_bytes, EventMarkerFilter())
         outcome = await _run_process(command, env, pump, on_started, cancel, grace, deadline, drain)
         if outcome.exit_code is not None:
-            outcome.results = await asyncio.to_thread(read_results, event_dir, masker)
+            try:
+                outcome.results = await asyncio.to_thread(read_results, event_dir, masker)
+            except Exception:  # the step's own result stands; only the details are lost
+                log.exception("step %s: reading Ansible events failed", command.name)
         return outcome
     finally:
         # Shielded: the directory holds module results and must go even if we are cancelled.
