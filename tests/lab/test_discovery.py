@@ -170,3 +170,13 @@ def test_a_fifo_instance_file_does_not_hang(local_lab: Path) -> None:
 
 def test_a_lab_without_services_lists_nothing(tmp_path: Path) -> None:
     assert list_services(tmp_path) == []
+
+
+def test_an_outputs_dir_linking_out_of_the_lab_is_an_error(tmp_path: Path, local_lab: Path) -> None:
+    instance = {k: v for k, v in TEST_UBUNTU.items() if k != "temp_inventory"}
+    directory = add_service(local_lab, "leaky", instance)
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", directory / "outputs")
+    service = get_service(local_lab, "leaky")
+    assert service.temp_inventory is None
+    assert service.error == "outputs/temp_inventory.yaml points outside the lab"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -67,7 +68,7 @@ def _read(service: Service, active: dict[str, int]) -> ServiceRead:
     )
 
 
-def _lab(ctx: AppContext) -> Any:
+def _lab(ctx: AppContext) -> Path:
     if ctx.lab_dir is None:
         raise ServiceUnavailable("The lab is not ready.")
     return ctx.lab_dir
@@ -88,7 +89,7 @@ def _detail(ctx: AppContext, name: str) -> ServiceDetailRead:
         **_read(service, active).model_dump(),
         key_name=service.key_name,
         key_location=service.key_location,
-        temp_inventory=str(temp.relative_to(lab.resolve())) if temp else None,
+        temp_inventory=str(temp.relative_to(lab)) if temp else None,
         instance_yaml=redact(service.document) if service.document is not None else None,
     )
 

@@ -158,6 +158,8 @@ def _load(lab: Path, name: str) -> Service | None:
         service.error = f"{', '.join(escaped)} points outside the lab"
     elif service.instance_file is not None:
         _read_instance_file(service, lab)
+    if service.flow == "standard" and service.temp_inventory is None and not service.error:
+        service.error = "outputs/temp_inventory.yaml points outside the lab"
     return service
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudlabmanager.context import AppContext
+from cloudlabmanager.errors import Unprocessable
 from cloudlabmanager.lab.discovery import list_services
 from cloudlabmanager.lab.yamlfile import YamlFileError, load_yaml_file
 from cloudlabmanager.storage import meta as keys
@@ -40,8 +41,8 @@ _SECRET_SUFFIX = re.compile(r"(^|[_.-])(pass|pw|pwd|keys?)$")
 _SECRET_VALUE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\$ANSIBLE_VAULT;")
 
 
-class InventoryError(Exception):
-    pass
+class InventoryError(Unprocessable):
+    """inventory/vultr.yml cannot be read; the cache keeps its previous content."""
 
 
 def is_secret_key(key: object) -> bool:
