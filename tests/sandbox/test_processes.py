@@ -97,3 +97,24 @@ def test_a_reused_pid_is_left_alone(sandbox: Any) -> None:
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_the_sandbox_never_signals_itself_or_its_parents(sandbox: Any) -> None:
+    instance_id, disk = new_instance(sandbox)
+    (disk / "run").mkdir()
+    (disk / "run" / "me.pid").write_text(f"{os.getpid()}\n")
+    (disk / "run" / "parent.pid").write_text(f"{os.getppid()}\n")
+    (disk / "run" / "init.pid").write_text("1\n")
+    with sandbox.vultr() as client:
+        assert client.delete(f"/instances/{instance_id}").status_code == 204
+    assert is_alive(os.getppid())
+
+
+def test_a_second_start_replaces_the_first_process(sandbox: Any) -> None:
+    _, disk = new_instance(sandbox)
+    first = start_daemon(disk, "web", "sleep", "300")
+    second = start_daemon(disk, "web", "sleep", "300")
+    try:
+        assert first != second and not is_alive(first) and is_alive(second)
+    finally:
+        stop_processes(disk)

@@ -77,6 +77,17 @@ def _is_owned(pid: int, pidfile: Path) -> bool:
     return False
 
 
+def _ancestors() -> set[int]:
+    """This process and its parents: never signalled, whatever a pidfile says."""
+    found: set[int] = set()
+    pid = os.getpid()
+    while pid > 1 and pid not in found:
+        found.add(pid)
+        fields = _stat_fields(pid)
+        pid = int(fields[1]) if fields is not None else 0
+    return found | {1}
+
+
 def _signal(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         if os.getpgid(pid) == pid:
@@ -104,9 +115,10 @@ def _wait_gone(pids: list[int], deadline: float) -> list[int]:
 def stop_processes(disk: Path, grace_seconds: float = GRACE_SECONDS) -> list[int]:
     """Stop every process recorded under `disk`; return the pids that were signalled."""
     targets: list[int] = []
+    protected = _ancestors()
     for pidfile in pidfiles(disk):
         pid = read_pid(pidfile)
-        if pid is not None and pid != os.getpid() and is_alive(pid) and _is_owned(pid, pidfile):
+        if pid is not None and pid not in protected and is_alive(pid) and _is_owned(pid, pidfile):
             targets.append(pid)
         with contextlib.suppress(FileNotFoundError):
             pidfile.unlink()

@@ -21,11 +21,15 @@ import time
 from pathlib import Path
 
 
-def stop_previous(pidfile: Path) -> None:
+def stop_previous(pidfile: Path, disk: Path) -> None:
+    """Stop the process recorded in pidfile, if it still runs from this disk."""
     try:
         pid = int(pidfile.read_text(encoding="ascii").strip())
+        working_dir = Path(os.readlink(f"/proc/{pid}/cwd"))
     except (OSError, ValueError):
         return
+    if pid <= 1 or working_dir != disk.resolve():
+        return  # the pid was reused by an unrelated process
     try:
         os.killpg(pid, signal.SIGTERM)
     except (ProcessLookupError, PermissionError):
@@ -55,11 +59,11 @@ def main() -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     pidfile = run_dir / f"{args.name}.pid"
-    stop_previous(pidfile)
+    stop_previous(pidfile, args.disk)
     with (log_dir / f"{args.name}.log").open("ab") as log:
         child = subprocess.Popen(
             command,
-            cwd=args.disk,
+            cwd=args.disk.resolve(),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
