@@ -21,14 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from cloudlabmanager.jobs.ansible_events import (
-    AnsibleResults,
-    EventMarkerFilter,
-    ansible_event_env,
-    make_event_dir,
-    read_results,
-    remove_event_dir,
-)
+from cloudlabmanager.jobs import ansible_events as events
+from cloudlabmanager.jobs.ansible_events import AnsibleResults
 from cloudlabmanager.jobs.output import LineSplitter, SecretMasker
 
 log = logging.getLogger(__name__)
@@ -132,7 +126,7 @@ class _Pump:
         on_lines: LinesCallback,
         masker: SecretMasker,
         max_line_bytes: int,
-        markers: EventMarkerFilter | None,
+        markers: events.EventMarkerFilter | None,
     ) -> None:
         self._on_lines = on_lines
         self._masker = masker
@@ -328,18 +322,18 @@ async def run_step(
         return await _run_process(
             command, command.env, pump, on_started, cancel, grace, deadline, drain
         )
-    event_dir = make_event_dir(event_dir_root)  # tiny; sync so it cannot leak on cancel
+    event_dir = events.make_event_dir(event_dir_root)  # tiny; sync so it cannot leak on cancel
     try:
         adhoc = Path(command.argv[0]).name == "ansible"
-        env = {**command.env, **ansible_event_env(event_dir, command.env, adhoc=adhoc)}
-        pump = _Pump(on_lines, masker, max_line_bytes, EventMarkerFilter())
+        env = {**command.env, **events.ansible_event_env(event_dir, command.env, adhoc=adhoc)}
+        pump = _Pump(on_lines, masker, max_line_bytes, events.EventMarkerFilter())
         outcome = await _run_process(command, env, pump, on_started, cancel, grace, deadline, drain)
         if outcome.exit_code is not None:
             try:
-                outcome.results = await asyncio.to_thread(read_results, event_dir, masker)
+                outcome.results = await asyncio.to_thread(events.read_results, event_dir, masker)
             except Exception:  # the step's own result stands; only the details are lost
                 log.exception("step %s: reading Ansible events failed", command.name)
         return outcome
     finally:
         # Shielded: the directory holds module results and must go even if we are cancelled.
-        await asyncio.shield(asyncio.to_thread(remove_event_dir, event_dir))
+        await asyncio.shield(asyncio.to_thread(events.remove_event_dir, event_dir))
