@@ -177,7 +177,10 @@ def write_test_lab(root: Path, *, git: bool = False) -> Path:
         service = root / "services" / name
         service.mkdir(exist_ok=True)
         (service / "deploy.sh").write_text("set -u\n" + textwrap.dedent(body))
-    for name, label, main in (("local", "localOne", SERVICE_MAIN), ("broken", "brokenOne", FAILING_MAIN)):
+    for name, label, main in (
+        ("local", "localOne", SERVICE_MAIN),
+        ("broken", "brokenOne", FAILING_MAIN),
+    ):
         service = root / "services" / name
         (service / "outputs").mkdir(parents=True, exist_ok=True)
         (service / "instance.yaml").write_text(_instance_yaml(name, label))

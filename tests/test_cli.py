@@ -44,14 +44,18 @@ def test_create_user_then_reset_password_signs_out(settings: Settings) -> None:
     assert created.returncode == 0, created.stderr
     with TestClient(create_app(settings)) as client:
         assert client.get("/api/auth/status").json() == {"setup_complete": True}
-        login = client.post("/api/auth/login", json={"username": "alice", "password": "first-password"})
+        login = client.post(
+            "/api/auth/login", json={"username": "alice", "password": "first-password"}
+        )
         token = login.json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         assert client.get("/api/auth/me", headers=headers).status_code == 200
         reset = _cli(env, "reset-password", "--username", "alice", stdin="second-password\n")
         assert reset.returncode == 0, reset.stderr
         assert client.get("/api/auth/me", headers=headers).status_code == 401
-        again = client.post("/api/auth/login", json={"username": "alice", "password": "second-password"})
+        again = client.post(
+            "/api/auth/login", json={"username": "alice", "password": "second-password"}
+        )
         assert again.status_code == 200
 
 

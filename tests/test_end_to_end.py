@@ -23,7 +23,9 @@ pytestmark = [pytest.mark.ansible, pytest.mark.slow]
 DEMO = {**ADMIN, "vault_password": "demo-vault-password"}
 
 
-def _start_job(client: httpx.Client, path: str, body: dict[str, str] | None = None) -> dict[str, object]:
+def _start_job(
+    client: httpx.Client, path: str, body: dict[str, str] | None = None
+) -> dict[str, object]:
     answer = client.post(path, json=body or {})
     assert answer.status_code == 200, answer.text
     job = wait_for_job(client, answer.json()["job_id"], timeout=300)

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 from fastapi.testclient import TestClient
+
 from tests.conftest import ADMIN
 
 

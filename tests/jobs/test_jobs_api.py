@@ -195,7 +195,11 @@ def test_refresh_and_destroy_update_the_cache(admin_client: TestClient) -> None:
 
 
 def test_destroy_validates_its_body(admin_client: TestClient) -> None:
-    for body in ({"label": "../x", "region": "mel"}, {"label": "a"}, {"label": "-x", "region": "m"}):
+    for body in (
+        {"label": "../x", "region": "mel"},
+        {"label": "a"},
+        {"label": "-x", "region": "m"},
+    ):
         assert admin_client.post("/api/instances/stop", json=body).status_code == 422
     assert admin_client.get("/api/jobs").json()["jobs"] == []
 

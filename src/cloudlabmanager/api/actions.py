@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from pydantic import Field
 
@@ -12,7 +14,7 @@ from cloudlabmanager.jobs.store import JobRow
 
 router = APIRouter(tags=["actions"])
 
-STARTED = {
+STARTED: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},
     404: {"description": "Unknown service"},
     409: {"description": "Another job holds the lock (its id in job_id)"},

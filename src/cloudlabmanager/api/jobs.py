@@ -23,7 +23,10 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 MAX_SEQ = 2**62
 DETAIL_OUTPUT_CAP = 10_000
-NOT_FOUND = {404: {"description": "No such job"}, 401: {"description": "Not signed in"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such job"},
+    401: {"description": "Not signed in"},
+}
 
 
 def get_engine(ctx: Context) -> JobEngine:
@@ -118,7 +121,7 @@ async def list_jobs(
     if status is not None and status not in ALL_STATUSES:
         status = "none-such"  # an unknown status matches no job rather than erroring
     rows = await run_in_threadpool(
-        engine.store.list, limit=limit, before=before, status=status, service=service
+        engine.store.list_jobs, limit=limit, before=before, status=status, service=service
     )
     next_before = rows[-1].id if len(rows) == limit else None
     return JobListRead(jobs=[_summary(r) for r in rows], next_before=next_before)
@@ -166,7 +169,9 @@ async def get_output(
 def _sse_data(text: str) -> str:
     # A carriage return would end the field early and let a line forge events:
     # each physical piece becomes its own data field, which clients join with \n.
-    return "".join(f"data: {part}\n" for part in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return "".join(
+        f"data: {part}\n" for part in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    )
 
 
 def _parse_last_event_id(value: str | None) -> int:

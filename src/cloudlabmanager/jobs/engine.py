@@ -16,8 +16,8 @@ from typing import Any
 from cloudlabmanager.context import AppContext
 from cloudlabmanager.errors import Conflict
 from cloudlabmanager.jobs import states
-from cloudlabmanager.jobs.flows import build_flow, lock_key_for
 from cloudlabmanager.jobs.execution import execute_job
+from cloudlabmanager.jobs.flows import build_flow, lock_key_for
 from cloudlabmanager.jobs.live import LiveHub
 from cloudlabmanager.jobs.output import SecretMasker
 from cloudlabmanager.jobs.runner import kill_process_group

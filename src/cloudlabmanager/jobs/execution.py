@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cloudlabmanager.errors import AppError
 from cloudlabmanager.jobs import states
@@ -38,7 +38,7 @@ class StepFailed(Exception):
         self.exit_code = exit_code
 
 
-def _results_rows(outcome: StepOutcome) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+def _results_rows(outcome: StepOutcome) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     if outcome.results is None:
         return [], []
     hosts = [

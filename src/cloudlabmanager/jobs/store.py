@@ -171,7 +171,7 @@ class JobStore:
             raise NotFound(f"No job {job_id}")
         return _row(row)
 
-    def list(
+    def list_jobs(
         self,
         *,
         limit: int,
