@@ -31,7 +31,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 REPO = Path(__file__).resolve().parents[2]
-ADMIN = {"username": "admin", "password": "correct horse battery staple", "vault_password": "vault-pw"}
+ADMIN = {"username": "admin", "password": "correct horse battery staple", "vault_password": "demo-vault-password"}
 # Expected answers the browser logs as "Failed to load resource": the session
 # probe before login (401) is part of normal navigation.
 ALWAYS_ALLOWED = [re.compile(r"status of 401 .*?/api/auth/me$")]

@@ -227,7 +227,7 @@ async def stop(name: str, request: Request) -> Response:
 async def stop_all(request: Request) -> Response:
     if denied := need_user(request):
         return denied
-    job = start(None, "stop-all", ansible_lines("all", 5), 0.05)
+    job = start(None, "stop_all", ansible_lines("all", 5), 0.05)
     HOSTS.clear()
     return JSONResponse({"job_id": job["id"], "status": job["status"]})
 
@@ -268,8 +268,9 @@ async def get_job(job_id: int, request: Request, tail: int | None = None) -> Res
     job = jobs.get(job_id)
     if not job:
         return JSONResponse({"detail": "No such job"}, status_code=404)
-    output = job["output"][-tail:] if tail else job["output"]
-    return JSONResponse({**summary(job), "output": output})
+    output = job["output"][-tail:] if tail else ([] if tail == 0 else job["output"])
+    first = len(job["output"]) - len(output) + 1 if output else 0
+    return JSONResponse({**summary(job), "output": output, "output_first_seq": first})
 
 
 @app.get("/api/jobs/{job_id}/output")

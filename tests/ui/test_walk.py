@@ -14,6 +14,16 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 JOB_URL = re.compile(r"#/jobs/(\d+)$")
+ENDED = re.compile(r"completed|failed|cancelled|interrupted")
+
+
+def expect_job_to_complete(page: Any, limit_ms: int = 600_000) -> None:
+    """Wait until the Job view shows an end state, then require `completed`."""
+    status = page.locator("#job-status")
+    expect(status).to_have_text(ENDED, timeout=limit_ms)
+    if "completed" not in status.inner_text():
+        tail = "\n".join(page.locator(".log-row .log-text").all_inner_texts()[-25:])
+        raise AssertionError(f"job ended {status.inner_text()}:\n{tail}")
 
 
 def wait_for_job(page: Any, server: Any, job_id: int, limit: float = 600) -> str:
@@ -47,7 +57,7 @@ def test_newcomer_walk(page: Any, server: Any, admin: Any) -> None:
     expect(page).to_have_url(JOB_URL)
     job_id = int(JOB_URL.search(page.url).group(1))  # type: ignore[union-attr]
     expect(page.locator(".log-row").first).to_be_visible()
-    expect(page.locator("#job-status")).to_contain_text("completed", timeout=600_000)
+    expect_job_to_complete(page)
     expect(page.locator(".log")).to_contain_text("PLAY RECAP")
     expect(page.locator(".steps .step-completed").first).to_be_visible()
     assert page.locator(".steps .step-failed").count() == 0
@@ -72,7 +82,7 @@ def test_newcomer_walk(page: Any, server: Any, admin: Any) -> None:
     expect(link).to_be_visible()
     link.click()
     expect(page).to_have_url(JOB_URL)
-    expect(page.locator("#job-status")).to_contain_text("completed", timeout=600_000)
+    expect_job_to_complete(page)
 
     page.get_by_role("link", name="Instances").click()
     expect(page.locator("tr[data-label='testUbuntu']")).to_have_count(0)

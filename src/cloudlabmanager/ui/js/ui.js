@@ -27,6 +27,9 @@ export function jobLink(id, label) {
 }
 
 const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+const compact = new Intl.DateTimeFormat(undefined, {
+  month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+});
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
 export function parseTime(value) {
@@ -38,6 +41,13 @@ export function parseTime(value) {
 export function formatTime(value) {
   const date = parseTime(value);
   return date ? absolute.format(date) : "—";
+}
+
+/** A <time> element with a short date and time, the full one on hover. */
+export function timeShort(value) {
+  const date = parseTime(value);
+  if (!date) return h("span", { class: "muted" }, "—");
+  return h("time", { datetime: date.toISOString(), title: absolute.format(date) }, compact.format(date));
 }
 
 export function formatAgo(value, now = Date.now()) {

@@ -7,7 +7,7 @@ import { h, append, replace, download } from "../dom.js";
 import { stripAnsi } from "../ansi.js";
 import { createLogView } from "../logview.js";
 import {
-  noticeArea, confirmIn, actionLabel, statusBadge, formatTime, formatDuration, number, spinner, ACTIVE,
+  noticeArea, confirmIn, actionLabel, statusBadge, timeShort, formatDuration, number, spinner, ACTIVE,
 } from "../ui.js";
 import { stepsList, hostsPanel } from "./job_results.js";
 
@@ -210,9 +210,9 @@ export default function jobView(root, { params }) {
     cancelButton.hidden = !active;
     replace(summary,
       summaryItem("Status", statusBadge(detail.status)),
-      summaryItem("Created", formatTime(detail.created_at)),
-      summaryItem("Started", formatTime(detail.started_at)),
-      summaryItem("Finished", detail.finished_at ? formatTime(detail.finished_at) : active ? "running…" : "—"),
+      summaryItem("Created", timeShort(detail.created_at)),
+      summaryItem("Started", timeShort(detail.started_at)),
+      summaryItem("Finished", detail.finished_at ? timeShort(detail.finished_at) : active ? "running…" : "—"),
       summaryItem("Duration", detail.started_at ? formatDuration(detail.started_at, detail.finished_at) : "—"),
       summaryItem("Lines", number.format(Math.max(detail.line_count ?? 0, log.count))),
       detail.deployment_id ? summaryItem("Deployment", h("span", { class: "mono" }, detail.deployment_id)) : null);
@@ -225,10 +225,10 @@ export default function jobView(root, { params }) {
       rendered.steps = stepsKey;
       replace(stepsSlot, stepsList(detail.steps || []));
     }
-    const hostsKey = JSON.stringify([detail.hosts || [], detail.recap || []]);
+    const hostsKey = JSON.stringify([detail.hosts || [], detail.recap || [], (detail.steps || []).map((s) => s.name)]);
     if (hostsKey !== rendered.hosts) {
       rendered.hosts = hostsKey;
-      replace(hostsSlot, hostsPanel(detail.hosts || [], detail.recap || [], hostsState));
+      replace(hostsSlot, hostsPanel(detail.hosts || [], detail.recap || [], detail.steps || [], hostsState));
     }
   }
 

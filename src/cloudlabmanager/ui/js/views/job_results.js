@@ -25,7 +25,11 @@ export function stepsList(steps) {
           h("span", { class: "step-meta" },
             step.started_at ? formatDuration(step.started_at, step.finished_at) : null,
             step.exit_code !== null && step.exit_code !== undefined ? ` · exit ${step.exit_code}` : null)),
-        step.command ? h("code", { class: "step-command" }, String(step.command)) : null));
+        step.command
+          ? h("details", { class: "step-details" },
+            h("summary", {}, "Command"),
+            h("code", { class: "step-command" }, String(step.command)))
+          : null));
   }));
 }
 
@@ -34,7 +38,7 @@ function hostStatus(status) {
   return h("span", { class: ["host-status", `host-${value.replace(/[^a-z]/g, "") || "unknown"}`] }, value || "—");
 }
 
-function recapTable(recap) {
+function recapTable(recap, stepNames) {
   const cols = ["ok", "changed", "failed", "unreachable", "skipped", "rescued", "ignored"];
   return h("div", { class: "table-wrap" },
     h("table", { class: "table table-compact recap-table" },
@@ -45,11 +49,12 @@ function recapTable(recap) {
         cols.map((c) => h("th", { scope: "col", class: "num" }, c)))),
       h("tbody", {}, recap.map((r) => h("tr", { class: (r.failed || r.unreachable) ? "row-problem" : null },
         h("th", { scope: "row", "data-label": "Host" }, h("span", { class: "mono" }, r.host ?? "—")),
-        r.step !== undefined ? h("td", { "data-label": "Step" }, r.step ?? "—") : null,
+        r.step !== undefined ? h("td", { "data-label": "Step" }, stepNames.get(r.step) ?? r.step ?? "—") : null,
         cols.map((c) => h("td", { class: ["num", r[c] > 0 && `count-${c}`], "data-label": c }, r[c] ?? 0)))))));
 }
 
-export function hostsPanel(hosts, recap, state = { onlyProblems: false }) {
+export function hostsPanel(hosts, recap, steps = [], state = { onlyProblems: false }) {
+  const stepNames = new Map(steps.map((s) => [s.index, s.name]));
   if (!hosts.length && !recap.length) {
     return emptyState("No per-host results", "Ansible steps report each task's result per host here.");
   }
@@ -76,7 +81,7 @@ export function hostsPanel(hosts, recap, state = { onlyProblems: false }) {
   });
   fill();
   return h("div", { class: "hosts" },
-    recap.length ? [h("h3", {}, "Recap"), recapTable(recap)] : null,
+    recap.length ? [h("h3", {}, "Recap"), recapTable(recap, stepNames)] : null,
     hosts.length
       ? [
         h("div", { class: "panel-header" },

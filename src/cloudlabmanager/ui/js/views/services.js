@@ -6,9 +6,12 @@ import { pageHeader, noticeArea, confirmIn, jobLink, tag, emptyState, spinner } 
 
 const REFRESH_MS = 4000;
 
-function vmTable(instances) {
-  if (!instances || instances.length === 0) {
-    return h("p", { class: "muted small" }, "No virtual machines: this service runs its own script.");
+function vmTable(service) {
+  const instances = service.instances || [];
+  if (instances.length === 0) {
+    return h("p", { class: "muted small" }, service.flow === "script"
+      ? "Runs its own deploy.sh; no virtual machines are declared."
+      : "No virtual machines declared in instance.yaml.");
   }
   return h("div", { class: "table-wrap" },
     h("table", { class: "table table-compact" },
@@ -79,7 +82,7 @@ export default function servicesView(root, { navigate }) {
         ? h("div", { class: "notice notice-error inline", role: "note" },
           h("strong", {}, "instance.yaml cannot be used: "), String(service.error))
         : null,
-      vmTable(service.instances));
+      vmTable(service));
     const blocked = entry.busy || Boolean(service.active_job);
     entry.deploy.disabled = blocked || Boolean(service.error);
     entry.stop.disabled = blocked;
