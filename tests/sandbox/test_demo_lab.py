@@ -140,6 +140,7 @@ def test_deploy_inspect_and_stop_everything(sandbox: Any, lab: Path, run: Runner
         "vultr_os": "Ubuntu 24.04 LTS x64",
         "vultr_power_status": "running",
         "vultr_tags": ["test-ubuntu"],
+        "vultr_hostname": "test",
     }
     assert set(inventory["children"]["web_pair"]["hosts"]) == {"webPairA", "webPairB"}
 
