@@ -380,3 +380,24 @@ def test_kill_process_group_ends_an_orphaned_group_and_tolerates_a_gone_one() ->
     finally:
         child.kill()
         child.wait()
+
+
+def test_kill_process_group_ends_the_orphans_of_a_dead_leader() -> None:
+    """What restart cleanup meets: the leader is gone, its group lives on."""
+    leader = subprocess.Popen(
+        [sys.executable, str(FIXTURE), "grandchildren"],
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+        env=BASE_ENV,
+    )
+    assert leader.stdout is not None
+    line = b""
+    while not line.startswith(b"pids="):
+        line = leader.stdout.readline()
+    assert leader.wait(timeout=SAFETY) == 0
+    orphans = [int(pid) for pid in line[5:].decode().split(",")]
+    assert all(is_running(pid) for pid in orphans)
+    kill_process_group(leader.pid, 0.3)  # one of them ignores SIGTERM
+    assert not any(is_running(pid) for pid in orphans)
+    assert live_group_members(leader.pid) == []
+    leader.stdout.close()

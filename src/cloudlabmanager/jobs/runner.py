@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 CHUNK_BYTES = 64 * 1024
 DRAIN_SECONDS = 1.0  # main process gone: how long the rest of the group may keep printing
 PIPE_CLOSE_SECONDS = 1.0  # group gone: how long a detached holder may keep the pipe open
+KILL_WAIT_SECONDS = 1.0  # SIGKILL sent: how long the group may take to finish dying
 ABORT_GRACE_SECONDS = 1.0  # error or task cancelled: a short TERM window, then KILL
 POLL_SECONDS = 0.05
 
@@ -91,14 +92,29 @@ def group_is_alive(pgid: int) -> bool:
 
 def kill_process_group(pgid: int, grace: float) -> None:
     """SIGTERM a whole group, SIGKILL after `grace` s. Blocking: for startup or a thread."""
-    if pgid <= 1 or not _signal_group(pgid, signal.SIGTERM):
+    if pgid <= 1 or not _signal_group(pgid, 0):
         return
-    end = time.monotonic() + grace
-    while time.monotonic() < end:
-        if not group_is_alive(pgid):
-            return
-        time.sleep(POLL_SECONDS)
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, KILL_WAIT_SECONDS)):
+        _signal_group(pgid, sig)
+        end = time.monotonic() + wait
+        while group_is_alive(pgid) and time.monotonic() < end:
+            time.sleep(POLL_SECONDS)
+
+
+async def _await_group_end(pgid: int, until: float) -> bool:
+    """Polls (processes give no event to wait on) until the group is gone or `until`."""
+    loop = asyncio.get_running_loop()
+    while await asyncio.to_thread(group_is_alive, pgid):
+        if loop.time() >= until:
+            return False
+        await asyncio.sleep(POLL_SECONDS)
+    return True
+
+
+async def _kill_group(pgid: int) -> None:
+    """SIGKILL, then wait until the group is really gone (dying takes a moment)."""
     _signal_group(pgid, signal.SIGKILL)
+    await _await_group_end(pgid, asyncio.get_running_loop().time() + KILL_WAIT_SECONDS)
 
 
 def _preflight(command: StepCommand) -> str | None:
@@ -217,11 +233,8 @@ async def _settle(
         if grace_end is None:
             _signal_group(pgid, signal.SIGTERM)
             grace_end = loop.time() + grace
-        while loop.time() < grace_end:  # processes give no event to wait on: poll
-            if not await asyncio.to_thread(group_is_alive, pgid):
-                break
-            await asyncio.sleep(POLL_SECONDS)
-        _signal_group(pgid, signal.SIGKILL)
+        if not await _await_group_end(pgid, grace_end):
+            await _kill_group(pgid)
     if not reader.done():
         await asyncio.wait({reader}, timeout=PIPE_CLOSE_SECONDS)
         if not reader.done():
@@ -247,6 +260,7 @@ async def _abort(
             reader.cancel()  # its outcome no longer matters; retrieve it so it is not logged
             reader.add_done_callback(lambda task: task.cancelled() or task.exception())
         await proc.wait()
+        await _kill_group(pgid)
 
 
 async def _run_process(
