@@ -102,7 +102,7 @@ class InstanceService:
             raise not_found("Instance")
         return record
 
-    def list(self, filters: dict[str, str]) -> list[Instance]:
+    def search(self, filters: dict[str, str]) -> list[Instance]:
         state = self.store.read()
         now = time.time()
         views = [self.view(record, now) for record in state["instances"].values()]

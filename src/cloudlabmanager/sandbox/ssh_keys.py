@@ -36,7 +36,7 @@ class SshKeyService:
     def __init__(self, store: StateStore) -> None:
         self.store = store
 
-    def list(self) -> list[SshKey]:
+    def all(self) -> list[SshKey]:
         keys: list[SshKey] = list(self.store.read()["ssh_keys"].values())
         keys.sort(key=lambda key: (key["date_created"], key["id"]))
         return keys

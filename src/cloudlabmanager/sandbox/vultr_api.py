@@ -88,7 +88,7 @@ def build_vultr_router(
 
     @router.get("/ssh-keys")
     def list_ssh_keys(request: Request) -> Payload:
-        return paginate(request, ssh_keys.list(), "ssh_keys")
+        return paginate(request, ssh_keys.all(), "ssh_keys")
 
     @router.post("/ssh-keys", status_code=201)
     def create_ssh_key(body: Body) -> Payload:
@@ -115,7 +115,7 @@ def build_vultr_router(
             for key in INSTANCE_FILTERS
             if (value := request.query_params.get(key)) not in (None, "")
         }
-        return paginate(request, instances.list(filters), "instances")
+        return paginate(request, instances.search(filters), "instances")
 
     @router.post("/instances", status_code=201)
     def create_instance(body: Body) -> Payload:
