@@ -103,7 +103,7 @@ def _dns_basename(ctx: AppContext) -> str | None:
 
 
 async def lookup_zone(ctx: AppContext, app: FastAPI | None) -> str:
-    """Step 7b: store the Cloudflare zone id of dns_basename (skipped in local mode)."""
+    """Step 7: store the Cloudflare zone id of dns_basename (skipped in local mode)."""
     settings = ctx.settings
     if settings.local_mode:
         return "LOCAL_MODE is on: Cloudflare skipped"
@@ -139,7 +139,7 @@ async def lookup_zone(ctx: AppContext, app: FastAPI | None) -> str:
 
 
 def _lab_steps(ctx: AppContext) -> None:
-    """Steps 4 to 6 and the host name of step 7: everything that blocks."""
+    """Steps 4 to 6: everything there blocks, so they run in one worker thread."""
     settings = ctx.settings
     outcome = StartupOutcome()
 
@@ -170,18 +170,17 @@ def _lab_steps(ctx: AppContext) -> None:
         note = f"; skipped {', '.join(skipped)}" if skipped else ""
         return f"{made} links in {settings.link_root_dir} to {ctx.lab_dir}{note}"
 
-    def hostname() -> str:
-        name = (
-            settings.host_hostname or ctx.startup_env.get("HOST_HOSTNAME") or socket.gethostname()
-        )
-        if ctx.meta.get(keys.HOST_HOSTNAME) != name:
-            ctx.meta.set(keys.HOST_HOSTNAME, name)
-        return name
-
     _step(4, "startup actions", startup_actions)
     _step(5, "lab source", lab_source)
     _step(6, "container links", links)
-    _step(7, "host name", hostname)
+
+
+def record_hostname(ctx: AppContext) -> str:
+    settings = ctx.settings
+    name = settings.host_hostname or ctx.startup_env.get("HOST_HOSTNAME") or socket.gethostname()
+    if ctx.meta.get(keys.HOST_HOSTNAME) != name:
+        ctx.meta.set(keys.HOST_HOSTNAME, name)
+    return name
 
 
 async def prepare(settings: Settings, app: FastAPI | None = None) -> AppContext:
@@ -198,7 +197,12 @@ async def prepare(settings: Settings, app: FastAPI | None = None) -> AppContext:
     try:
         # Step 3 (legacy database.json import) is called here by its owner.
         await asyncio.to_thread(_lab_steps, ctx)
-        await _astep(7, "Cloudflare zone", lambda: lookup_zone(ctx, app))
+
+        async def host_and_zone() -> str:
+            name = await asyncio.to_thread(record_hostname, ctx)
+            return f"{name}; {await lookup_zone(ctx, app)}"
+
+        await _astep(7, "host name and Cloudflare zone", host_and_zone)
 
         def vault() -> str:
             path = write_vault_file(ctx)

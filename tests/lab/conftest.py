@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.lab.labkit import make_lab
 
 from cloudlabmanager.app import create_app
 from cloudlabmanager.config import Settings
+from tests.lab.labkit import make_lab
 
 ADMIN = {"username": "admin", "password": "correct horse battery", "vault_password": "v@ult$pw*"}
 

@@ -8,13 +8,13 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
-from tests.lab.labkit import write
-from tests.lab.test_inventory import INVENTORY, SECRETS
 
 from cloudlabmanager.context import AppContext
 from cloudlabmanager.lab.inventory import refresh_instances_cache
 from cloudlabmanager.storage.clock import utcnow
 from cloudlabmanager.storage.tables import jobs
+from tests.lab.labkit import write
+from tests.lab.test_inventory import INVENTORY, SECRETS
 
 
 def _ctx(client: TestClient) -> AppContext:

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.lab.labkit import TEST_UBUNTU, add_service, write
 
 from cloudlabmanager.errors import NotFound
 from cloudlabmanager.lab.discovery import get_service, is_valid_name, list_services
+from tests.lab.labkit import TEST_UBUNTU, add_service, write
 
 BOMB = """
 a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.lab.labkit import git, make_remote, push_change
 
 from cloudlabmanager.errors import StartupError
 from cloudlabmanager.lab.git import GitError, GitRunner, check_git_url, redact_url
+from tests.lab.labkit import git, make_remote, push_change
 
 HOSTILE = [
     ("--upload-pack=touch /tmp/pwned", "starts with '-'"),
@@ -20,6 +20,9 @@ HOSTILE = [
     ("ssh://-oProxyCommand=touch%20pwned/lab", "starting with '-'"),
     ("-oProxyCommand=x:lab", "starts with '-'"),
     ("git@-oProxyCommand=x:lab", "starting with '-'"),
+    ("ssh://host:-oProxyCommand=x/lab", "starting with '-'"),
+    ("ssh://-user@host/lab", "starting with '-'"),
+    ("host:-lab", "starting with '-'"),
     ("gopher://example.com/lab", "unsupported scheme"),
     ("file:///etc", "uses file://"),
     ("", "empty"),

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.lab.labkit import write
 
 from cloudlabmanager.bootstrap import open_storage
 from cloudlabmanager.config import Settings
@@ -22,6 +21,7 @@ from cloudlabmanager.lab.inventory import (
     store_instances_cache,
 )
 from cloudlabmanager.storage import meta as keys
+from tests.lab.labkit import write
 
 SECRETS = ["r00t-Pa55", "become-pw-1", "ssh-pw-2", "tok-3", "-----BEGIN OPENSSH PRIVATE KEY-----x"]
 

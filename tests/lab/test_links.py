@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.lab.labkit import write
-
 from cloudlabmanager.lab.links import LINK_NAMES, create_links
+from tests.lab.labkit import write
 
 
 def test_links_are_made_and_a_second_run_changes_nothing(tmp_path: Path, local_lab: Path) -> None:

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.lab.labkit import git, make_lab, make_remote, push_change
 
 from cloudlabmanager.config import BUNDLED_DEMO_LAB, Settings
 from cloudlabmanager.errors import StartupError
 from cloudlabmanager.lab.source import prepare_lab
 from cloudlabmanager.lab.startup_actions import StartupOutcome
+from tests.lab.labkit import git, make_lab, make_remote, push_change
 
 Build = Callable[..., Settings]
 

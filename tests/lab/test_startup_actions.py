@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.lab.labkit import git, make_remote, write
 
 from cloudlabmanager.config import Settings
 from cloudlabmanager.errors import StartupError
 from cloudlabmanager.lab.startup_actions import run_startup_actions, startup_dir
+from tests.lab.labkit import git, make_remote, write
 
 Build = Callable[..., Settings]
 

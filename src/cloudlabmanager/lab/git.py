@@ -63,15 +63,18 @@ def check_git_url(url: str, *, allow_file: bool = False) -> str:
                 f"git URL {shown!r} uses the unsupported scheme {scheme!r}; "
                 f"use one of {', '.join(NETWORK_SCHEMES)}"
             )
-        parts = urlsplit(url)
-        host, user = parts.hostname or "", parts.username or ""
-        if not host or host.startswith("-") or user.startswith("-"):
-            raise StartupError(f"git URL {shown!r} has a missing host or one starting with '-'")
+        netloc = urlsplit(url).netloc
+        # ssh would read a user, host or port that starts with '-' as an option.
+        if not netloc or netloc.startswith("-") or re.search(r"[@:\[]-", netloc):
+            raise StartupError(
+                f"git URL {shown!r} has a missing host, or a user, host or port starting with '-'"
+            )
         return url
     scp = _SCP_LIKE.match(url)
     if scp:
         user, host = scp.group(1) or "", scp.group(2)
-        if host.startswith("-") or user.startswith("-") or not scp.group(3):
+        path = scp.group(3)
+        if host.startswith("-") or user.startswith("-") or not path or path.startswith("-"):
             raise StartupError(f"git URL {shown!r} has a host, user or path starting with '-'")
         return url
     raise StartupError(
