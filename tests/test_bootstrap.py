@@ -205,3 +205,22 @@ def test_startup_actions_feed_the_zone_lookup(
     assert ctx.startup_env["CLOUDFLARE_API_TOKEN"] == "tok-from-env-file"
     assert ctx.meta.get(keys.DNS_ZONE_ID)
     assert ctx.meta.get(keys.HOST_HOSTNAME) == "test-host"
+
+
+def test_the_default_boot_uses_the_demo_lab_and_the_sandbox(
+    build: Callable[..., Settings],
+) -> None:
+    """No CLM_LAB, no LOCAL_MODE: the one-command newcomer experience of SPEC section 1."""
+    settings = build(CLM_LAB=None, CLM_SANDBOX=None, LOCAL_MODE=False)
+    with TestClient(create_app(settings)) as client:
+        ctx: AppContext = client.app.state.context  # type: ignore[attr-defined]
+        assert ctx.lab_dir == (settings.data_dir / "lab").resolve()
+        assert ctx.meta.get(keys.DNS_ZONE_ID)
+        token = client.post(
+            "/api/auth/setup", json={"username": "admin", "password": "correct horse battery"}
+        ).json()["access_token"]
+        answer = client.get("/api/services", headers={"Authorization": f"Bearer {token}"})
+    services = {s["name"]: s for s in answer.json()["services"]}
+    assert "docker-base" not in services
+    assert services["test-ubuntu"]["instances"][0]["label"] == "testUbuntu"
+    assert all(s["error"] is None for s in services.values())
