@@ -14,8 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
-from cloudlabmanager.sandbox import create_sandbox_app, sandbox_environment
-from cloudlabmanager.sandbox.processes import stop_processes
+from cloudlabmanager.sandbox import create_sandbox_app, sandbox_environment, stop_all_processes
 
 API_KEY = "test-key"
 
@@ -68,8 +67,7 @@ def running_sandbox(state_dir: Path, faults: str | None = None) -> Iterator[Runn
         thread.join(timeout=30)
         sock.close()
         # Whatever a failed test left running on an instance must not outlive it.
-        for disk in sorted((state_dir / "instances").glob("*")):
-            stop_processes(disk)
+        stop_all_processes(state_dir)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cloudlabmanager.sandbox import stop_all_processes
 from cloudlabmanager.sandbox.processes import is_alive, stop_processes
 
 DAEMON = Path(__file__).parents[2] / "src/cloudlabmanager/demo_lab/scripts/sandbox_daemon.py"
@@ -118,3 +119,10 @@ def test_a_second_start_replaces_the_first_process(sandbox: Any) -> None:
         assert first != second and not is_alive(first) and is_alive(second)
     finally:
         stop_processes(disk)
+
+
+def test_stop_all_processes_covers_every_instance(sandbox: Any) -> None:
+    pids = [start_daemon(new_instance(sandbox)[1], "web", "sleep", "300") for _ in range(2)]
+    assert sorted(stop_all_processes(sandbox.state_dir)) == sorted(pids)
+    assert not any(is_alive(pid) for pid in pids)
+    assert stop_all_processes(sandbox.state_dir / "nothing-here") == []

@@ -8,5 +8,13 @@ It owns the fake cloud's state (instances, SSH keys, DNS zones and records in
 
 from .app import create_sandbox_app, sandbox_environment, serve
 from .faults import Faults, parse_faults
+from .processes import stop_all_processes
 
-__all__ = ["Faults", "create_sandbox_app", "parse_faults", "sandbox_environment", "serve"]
+__all__ = [
+    "Faults",
+    "create_sandbox_app",
+    "parse_faults",
+    "sandbox_environment",
+    "serve",
+    "stop_all_processes",
+]

@@ -129,3 +129,15 @@ def stop_processes(disk: Path, grace_seconds: float = GRACE_SECONDS) -> list[int
         _signal(pid, signal.SIGKILL)
     _wait_gone(stubborn, time.monotonic() + grace_seconds)
     return targets
+
+
+def stop_all_processes(state_dir: Path) -> list[int]:
+    """Stop the processes of every instance of a sandbox, e.g. when a test tears it down."""
+    instances_dir = state_dir / "instances"
+    if not instances_dir.is_dir():
+        return []
+    stopped: list[int] = []
+    for disk in sorted(instances_dir.iterdir()):
+        if disk.is_dir():
+            stopped.extend(stop_processes(disk))
+    return stopped
