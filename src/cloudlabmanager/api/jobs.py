@@ -16,6 +16,7 @@ from cloudlabmanager.api.deps import Context, CurrentUser
 from cloudlabmanager.errors import NotFound, ServiceUnavailable
 from cloudlabmanager.jobs.engine import JobEngine
 from cloudlabmanager.jobs.follow import Done, Heartbeat, Lines, Status, follow_job
+from cloudlabmanager.jobs.live import Batch
 from cloudlabmanager.jobs.states import ALL_STATUSES
 from cloudlabmanager.jobs.store import JobRow
 
@@ -166,6 +167,21 @@ async def get_output(
     )
 
 
+def _sse_batch(batch: Batch) -> str:
+    """A batch as SSE events, rendered once and shared by every follower of the job."""
+    if batch.rendered is None:
+        seq = batch.first_seq
+        parts = []
+        for text in batch.lines:
+            if "\r" in text or "\n" in text:
+                parts.append(f"id: {seq}\n{_sse_data(text)}\n")
+            else:
+                parts.append(f"id: {seq}\ndata: {text}\n\n")
+            seq += 1
+        batch.rendered = "".join(parts)
+    return batch.rendered
+
+
 def _sse_data(text: str) -> str:
     # A carriage return would end the field early and let a line forge events:
     # each physical piece becomes its own data field, which clients join with \n.
@@ -200,7 +216,7 @@ async def stream_job(
         yield "retry: 2000\n\n"
         async for event in follow_job(engine.store, engine.hub, job_id, cursor):
             if isinstance(event, Lines):
-                yield "".join(f"id: {seq}\n{_sse_data(text)}\n" for seq, text in event.lines)
+                yield "".join(_sse_batch(batch) for batch in event.batches)
             elif isinstance(event, Status):
                 yield f"event: status\ndata: {json.dumps({'status': event.status})}\n\n"
             elif isinstance(event, Heartbeat):

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from cloudlabmanager.jobs import states
-from cloudlabmanager.jobs.live import LiveHub
+from cloudlabmanager.jobs.live import Batch, LiveHub, batches_of
 from cloudlabmanager.jobs.store import JobStore
 
 PAGE = 5_000
@@ -21,7 +21,14 @@ POLL_SECONDS = 0.5
 
 @dataclass(frozen=True)
 class Lines:
-    lines: list[tuple[int, str]]
+    """Batches of consecutive lines; a batch straight from the live window is shared
+    by every follower (render it once: `Batch.rendered`)."""
+
+    batches: list[Batch]
+
+    @property
+    def lines(self) -> list[tuple[int, str]]:
+        return [pair for batch in self.batches for pair in batch.pairs()]
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,10 @@ async def follow_job(
             wake.clear()
             batch = hub.recent_after(live, cursor, PAGE) if live is not None else None
             if batch is None:
-                batch = await asyncio.to_thread(store.lines_after, job_id, cursor, PAGE)
+                rows = await asyncio.to_thread(store.lines_after, job_id, cursor, PAGE)
+                batch = batches_of(rows)
             if batch:
-                cursor = batch[-1][0]
+                cursor = batch[-1].last_seq
                 yield Lines(batch)
                 continue
             current = live.status if live is not None else None
@@ -68,7 +76,7 @@ async def follow_job(
                 rest = await asyncio.to_thread(store.lines_after, job_id, cursor, PAGE)
                 if rest:  # lines stored after the last publish (notes on recovery)
                     cursor = rest[-1][0]
-                    yield Lines(rest)
+                    yield Lines(batches_of(rest))
                     continue
                 yield Done(live.status)
                 return

@@ -10,9 +10,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from cloudlabmanager.errors import JobConflict, NotFound
 from cloudlabmanager.jobs.states import ACTIVE, LAB_LOCK, JobStatus
@@ -56,6 +57,14 @@ class JobDetail:
     steps: list[StepRow] = field(default_factory=list)
     hosts: list[dict[str, Any]] = field(default_factory=list)
     recap: list[dict[str, Any]] = field(default_factory=list)
+
+
+COPY_LINES = "COPY job_lines (job_id, seq, text) FROM STDIN"
+INSERT_LINES = "INSERT INTO job_lines (job_id, seq, text) VALUES ({p}, {p}, {p})"
+
+
+def _placeholder(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
 
 
 class StaleTransition(Exception):
@@ -240,9 +249,22 @@ class JobStore:
     def append_lines(self, job_id: int, first_seq: int, lines: Sequence[str]) -> None:
         if not lines:
             return
-        rows = [{"job_id": job_id, "seq": first_seq + i, "text": t} for i, t in enumerate(lines)]
+        # The hot path of every job: straight to the driver, no per-row SQLAlchemy work
+        # (that cost 3/4 of the time at 30 000 lines/s). PostgreSQL gets COPY.
+        rows = zip(repeat(job_id), range(first_seq, first_seq + len(lines)), lines, strict=False)
         with self._engine.begin() as conn:
-            conn.execute(insert(job_lines), rows)
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            if conn.dialect.name == "postgresql":
+                with driver.cursor() as cursor, cursor.copy(COPY_LINES) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor = driver.cursor()
+                try:
+                    cursor.executemany(INSERT_LINES.format(p=_placeholder(conn)), rows)
+                finally:
+                    cursor.close()
             conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id)
