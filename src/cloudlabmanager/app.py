@@ -19,8 +19,7 @@ from cloudlabmanager.api import actions, auth, instances, jobs, services
 from cloudlabmanager.api.middleware import GuardMiddleware, HeadersAndLogMiddleware
 from cloudlabmanager.config import Settings
 from cloudlabmanager.errors import AppError
-from cloudlabmanager.jobs.engine import JobEngine
-from cloudlabmanager.sandbox import create_sandbox_app, sandbox_environment
+from cloudlabmanager.sandbox import create_sandbox_app
 
 UI_DIR = Path(__file__).parent / "ui"
 log = logging.getLogger("cloudlabmanager")
@@ -67,21 +66,11 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await bootstrap.prepare(settings, app)
-        if settings.sandbox_enabled:
-            base = (settings.public_url or "http://127.0.0.1:8000").rstrip("/") + "/sandbox"
-            ctx.step_env.update(sandbox_environment(base, settings.data_dir / "sandbox"))
         await bootstrap.start_background(ctx, app)
-        engine = JobEngine(ctx)
-        interrupted = await engine.recover()
-        engine.start()
-        ctx.jobs = engine
-        log.info("step 9 job engine: started; %d job(s) of an earlier run marked interrupted",
-                 len(interrupted))
         app.state.context = ctx
         try:
             yield
         finally:
-            await engine.stop()
             await bootstrap.shutdown(ctx, app)
 
     app = FastAPI(

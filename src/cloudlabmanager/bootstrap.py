@@ -22,20 +22,24 @@ from cloudlabmanager.auth.throttle import LoginThrottle
 from cloudlabmanager.auth.users import UserService
 from cloudlabmanager.config import Settings
 from cloudlabmanager.context import AppContext
-from cloudlabmanager.errors import StartupError
+from cloudlabmanager.errors import AppError, StartupError
+from cloudlabmanager.jobs.engine import JobEngine
 from cloudlabmanager.lab.cloudflare import find_zone_id
 from cloudlabmanager.lab.links import LINK_NAMES, create_links
 from cloudlabmanager.lab.source import prepare_lab
 from cloudlabmanager.lab.startup_actions import StartupOutcome, run_startup_actions
 from cloudlabmanager.lab.vault import ensure_runtime_dir, remove_vault_file, write_vault_file
 from cloudlabmanager.lab.yamlfile import YamlFileError, load_yaml_file
+from cloudlabmanager.sandbox import sandbox_environment
 from cloudlabmanager.sandbox.app import CLOUDFLARE_PREFIX
 from cloudlabmanager.storage import meta as keys
 from cloudlabmanager.storage.db import make_engine, migrate
+from cloudlabmanager.storage.legacy import import_legacy_database
 from cloudlabmanager.storage.meta import MetaStore
 from cloudlabmanager.storage.secretbox import SecretBox
 
 log = logging.getLogger("cloudlabmanager.startup")
+LEGACY_FILE = "database.json"
 
 # `app.state.sandbox_app` answers in-process (ASGITransport, no /sandbox mount prefix).
 SANDBOX_CLOUDFLARE_URL = "http://sandbox" + CLOUDFLARE_PREFIX
@@ -195,7 +199,7 @@ async def prepare(settings: Settings, app: FastAPI | None = None) -> AppContext:
     await asyncio.to_thread(_step, 2, "database", database)
     ctx = holder[0]
     try:
-        # Step 3 (legacy database.json import) is called here by its owner.
+        await asyncio.to_thread(_step, 3, "legacy import", lambda: _legacy_import(ctx))
         await asyncio.to_thread(_lab_steps, ctx)
 
         async def host_and_zone() -> str:
@@ -215,11 +219,39 @@ async def prepare(settings: Settings, app: FastAPI | None = None) -> AppContext:
     return ctx
 
 
+def _legacy_import(ctx: AppContext) -> str:
+    """Step 3: the original's database.json, once, into a database that is still new."""
+    legacy = ctx.settings.data_dir / LEGACY_FILE
+    if not legacy.exists():
+        return f"no {LEGACY_FILE}"
+    if ctx.meta.get(keys.LEGACY_IMPORTED) is not None or ctx.users.setup_complete():
+        return f"{legacy} left alone: the database is not new (use import-json --force)"
+    try:
+        return import_legacy_database(ctx, legacy)
+    except AppError as exc:
+        raise StartupError(f"{legacy}: {exc.detail}. Fix or move the file away.") from exc
+
+
 async def start_background(ctx: AppContext, app: FastAPI) -> None:
-    """Step 9: recover jobs left by an earlier process and start the job engine."""
-    # Step 9 (interrupted jobs, then the job engine) is called here by its owner.
+    """Step 9: mark jobs of an earlier process interrupted, then start the job engine."""
+    settings = ctx.settings
+    if settings.sandbox_enabled:
+        base = (settings.public_url or "http://127.0.0.1:8000").rstrip("/") + "/sandbox"
+        ctx.step_env.update(sandbox_environment(base, settings.data_dir / "sandbox"))
+    engine = JobEngine(ctx)
+    interrupted = await engine.recover()
+    engine.start()
+    ctx.jobs = engine
+    log.info(
+        "step 9 job engine: started (%d at once); %d job(s) of an earlier run marked interrupted",
+        settings.max_jobs,
+        len(interrupted),
+    )
 
 
 async def shutdown(ctx: AppContext, app: FastAPI) -> None:
+    """End running jobs as interrupted (output flushed), remove the vault file."""
+    if ctx.jobs is not None:
+        await ctx.jobs.stop()
     remove_vault_file(ctx)
     ctx.engine.dispose()

@@ -24,7 +24,11 @@ class Settings(BaseSettings):
     """Every setting of SPEC section 7, plus the engine's tuning knobs."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", extra="ignore", populate_by_name=True, case_sensitive=False
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        case_sensitive=False,
+        env_ignore_empty=True,
     )
 
     data_dir: Path = Field(Path("./data"), validation_alias=_env("CLM_DATA_DIR"))
