@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cloudlabmanager import __version__, bootstrap
@@ -43,6 +44,22 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def _bad_value(_request: Request, exc: DataError) -> JSONResponse:
+        # A value the database refuses (NUL in a text for PostgreSQL, say) is bad input.
+        log.warning("database refused a value of a request: %s", type(exc.orig).__name__)
+        return JSONResponse({"detail": "The request holds a value that cannot be stored"}, 400)
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+        # Locked (SQLite busy past its timeout) or unreachable: the client may retry.
+        log.warning("database unavailable: %s", (str(exc.orig).splitlines() or [""])[0][:200])
+        return JSONResponse(
+            {"detail": "The database is busy or unavailable; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -54,7 +54,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class GuardMiddleware:
-    """Refuses oversized bodies (413), non-JSON mutations (415), foreign origins (403)."""
+    """Refuses NUL in queries (400), oversized bodies (413), non-JSON mutations (415) and
+    foreign origins (403)."""
 
     def __init__(self, app: ASGIApp, *, max_body: int, allowed_origins: Iterable[str]) -> None:
         self.app = app
@@ -74,6 +75,11 @@ class GuardMiddleware:
             return
         path: str = scope["path"]
         method: str = scope["method"]
+        query: bytes = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query:
+            # PostgreSQL cannot even compare a text with NUL in it: refuse before any filter.
+            await _reject(send, 400, "The query string must not contain NUL characters")
+            return
         if method in MUTATING and path.startswith("/api/"):
             origin = _header(scope, b"origin")
             if origin is not None and not self._origin_allowed(scope, origin):

@@ -47,7 +47,8 @@ def decode_token(key: str, token: str) -> TokenClaims | None:
     except jwt.PyJWTError:
         return None
     sub, ver, jti, exp = payload["sub"], payload["ver"], payload["jti"], payload["exp"]
-    if not (isinstance(sub, str) and isinstance(ver, int) and isinstance(jti, str)):
+    # bool is an int in Python: `"ver": false` must not pass for version 0.
+    if not (isinstance(sub, str) and type(ver) is int and isinstance(jti, str)):
         return None
     return TokenClaims(
         username=sub,
