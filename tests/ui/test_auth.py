@@ -75,7 +75,7 @@ def test_expired_session_returns_to_the_same_route_after_login(
     # The session ends behind the page's back (another tab logs out).
     console.allow(r"status of 401 ")
     page.context.clear_cookies()
-    page.get_by_role("link", name="Instances").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Instances").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_text("Your session ended")).to_be_visible()
 

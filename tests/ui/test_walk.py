@@ -21,9 +21,9 @@ def expect_job_to_complete(page: Any, limit_ms: int = 600_000) -> None:
     """Wait until the Job view shows an end state, then require `completed`."""
     status = page.locator("#job-status")
     expect(status).to_have_text(ENDED, timeout=limit_ms)
-    if "completed" not in status.inner_text():
+    if "completed" not in (status.text_content() or ""):
         tail = "\n".join(page.locator(".log-row .log-text").all_inner_texts()[-25:])
-        raise AssertionError(f"job ended {status.inner_text()}:\n{tail}")
+        raise AssertionError(f"job ended {status.text_content()}:\n{tail}")
 
 
 def wait_for_job(page: Any, server: Any, job_id: int, limit: float = 600) -> str:
@@ -48,7 +48,7 @@ def test_newcomer_walk(page: Any, server: Any, admin: Any) -> None:
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
     # Deploy test-ubuntu from its card; the job opens and its lines arrive.
-    page.get_by_role("link", name="Services").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Services").click()
     card = page.locator("article[data-service='test-ubuntu']")
     expect(card).to_contain_text("testUbuntu")
     card.get_by_role("button", name="Deploy").click()
@@ -64,7 +64,7 @@ def test_newcomer_walk(page: Any, server: Any, admin: Any) -> None:
     assert wait_for_job(page, server, job_id) == "completed"
 
     # The deployed instance in Instances (after a refresh of the inventory).
-    page.get_by_role("link", name="Instances").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Instances").click()
     page.get_by_role("button", name="Refresh").click()
     expect(page.locator(".progress")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Refreshing the inventory finished")).to_be_visible(
@@ -72,10 +72,11 @@ def test_newcomer_walk(page: Any, server: Any, admin: Any) -> None:
     row = page.locator("tr[data-label='testUbuntu']")
     expect(row).to_be_visible()
     expect(row).to_contain_text("mel")
-    expect(row).to_contain_text(re.compile(r"\b127\.\d+\.\d+\.\d+\b"))
+    expect(row.locator("td[data-label='IP']")).to_have_text(re.compile(r"^127\.\d+\.\d+\.\d+$"))
+    expect(row.locator("td[data-label='Power']")).to_have_text("running")
 
     # Stop all from the dashboard, with confirmation.
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     page.get_by_role("button", name="Stop all").click()
     page.get_by_role("button", name="Yes, stop all").click()
     link = page.locator(".notice-success a.job-link")
@@ -84,13 +85,13 @@ def test_newcomer_walk(page: Any, server: Any, admin: Any) -> None:
     expect(page).to_have_url(JOB_URL)
     expect_job_to_complete(page)
 
-    page.get_by_role("link", name="Instances").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Instances").click()
     expect(page.locator("tr[data-label='testUbuntu']")).to_have_count(0)
 
 
 def test_instances_refresh_shows_progress_and_reloads_the_table(signed_in: Any, server: Any) -> None:
     page = signed_in
-    page.get_by_role("link", name="Instances").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Instances").click()
     expect(page.locator(".cache-info")).to_contain_text("Not refreshed yet")
     page.get_by_role("button", name="Refresh").click()
     expect(page.locator(".progress")).to_contain_text("Refreshing the inventory")
@@ -138,7 +139,7 @@ def test_a_busy_service_names_the_job_in_the_way(
     expect(card.get_by_role("button", name="Stop")).to_be_disabled()
 
     # Stop all needs the whole lab: the server refuses, naming the job in the way.
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     page.get_by_role("button", name="Stop all").click()
     page.get_by_role("button", name="Yes, stop all").click()
     alert = page.get_by_role("alert")

@@ -17,7 +17,7 @@ export function jobsTable(jobs) {
       h("tbody", {}, jobs.map((job) => h("tr", { dataset: { jobId: job.id } },
         h("td", { "data-label": "Job" }, jobLink(job.id)),
         h("td", { "data-label": "Action" }, h("span", { class: "action" }, actionLabel(job.action))),
-        h("td", { "data-label": "Service" }, job.service ?? h("span", { class: "muted" }, "all")),
+        h("td", { "data-label": "Service" }, job.service ?? h("span", { class: "muted" }, "whole lab")),
         h("td", { "data-label": "Status" }, statusBadge(job.status)),
         h("td", { "data-label": "Created" }, timeAgo(job.created_at ?? job.started_at)),
         h("td", { "data-label": "Duration" },

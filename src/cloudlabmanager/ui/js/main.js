@@ -92,8 +92,10 @@ async function render() {
     return;
   }
 
-  if (session.setupComplete === null) {
-    replace(main, spinner("Connecting…"));
+  // Until setup is known to be done, ask again on every navigation: another
+  // browser may have completed it meanwhile.
+  if (session.setupComplete !== true) {
+    if (session.setupComplete === null) replace(main, spinner("Connecting…"));
     try {
       const status = await api.authStatus();
       session.setupComplete = Boolean(status.setup_complete);

@@ -40,8 +40,8 @@ function hostStatus(status) {
 
 function recapTable(recap, stepNames) {
   const cols = ["ok", "changed", "failed", "unreachable", "skipped", "rescued", "ignored"];
-  return h("div", { class: "table-wrap" },
-    h("table", { class: "table table-compact recap-table" },
+  return h("div", { class: "table-wrap keep" },
+    h("table", { class: "table table-compact table-keep recap-table" },
       h("caption", { class: "visually-hidden" }, "Play recap per host"),
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, "Host"),
@@ -87,8 +87,8 @@ export function hostsPanel(hosts, recap, steps = [], state = { onlyProblems: fal
         h("div", { class: "panel-header" },
           h("h3", {}, "Task results ", tag(String(hosts.length)), problems ? [" ", tag(`${problems} failed`, "danger")] : null),
           h("label", { class: "check", for: "only-problems" }, onlyProblems, "Only failed or unreachable")),
-        h("div", { class: "table-wrap" },
-          h("table", { class: "table table-compact hosts-table" },
+        h("div", { class: "table-wrap keep" },
+          h("table", { class: "table table-compact table-keep hosts-table" },
             h("thead", {}, h("tr", {},
               h("th", { scope: "col" }, "Host"),
               h("th", { scope: "col" }, "Play"),

@@ -4,7 +4,7 @@ import * as api from "../api.js";
 import { append } from "../dom.js";
 import { authCard, field } from "./auth_form.js";
 
-export default function setupView(root, { afterLogin }) {
+export default function setupView(root, { afterLogin, navigate }) {
   const username = field("Username", {
     name: "username", autocomplete: "username", hint: "3 to 30 letters, digits or underscores.",
   });
@@ -24,7 +24,16 @@ export default function setupView(root, { afterLogin }) {
     submitLabel: "Create account",
     busyLabel: "Creating account…",
     onSubmit: async () => {
-      await api.setup(username.input.value.trim(), password.input.value, vault.input.value || null);
+      try {
+        await api.setup(username.input.value.trim(), password.input.value, vault.input.value || null);
+      } catch (err) {
+        if (err.status === 409) {
+          // Someone else finished setup first: sign in instead.
+          navigate("/login", {}, { replace: true });
+          return;
+        }
+        throw err;
+      }
       const user = await api.me().catch(() => ({ username: username.input.value.trim() }));
       afterLogin(user, null);
     },
