@@ -4,11 +4,19 @@
 one insert, then publishes it. Reading the child's pipe and writing the database
 thus overlap, and a bounded queue pushes back on the reader (and so on the child)
 when the database cannot keep up: memory stays flat whatever the job prints.
+
+The writer lingers up to `LINGER_SECONDS` after a batch so that a chatty job makes
+at most ~40 inserts and live publishes a second (each publish wakes every
+follower: 100 viewers of a job printing 10 000 lines/s would otherwise get
+thousands of tiny chunks a second), and never lingers once `max_pending` lines
+wait. The queue is kept short (`max_pending`) because every line queued ahead of
+a line is latency for it: at 100 000 lines/s, 2 048 lines are 20 ms.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from cloudlabmanager.jobs.live import LiveHub
@@ -16,6 +24,8 @@ from cloudlabmanager.jobs.store import JobStore
 
 log = logging.getLogger("cloudlabmanager.jobs")
 DEPLOYMENT_PREFIX = "DEPLOYMENT_ID="
+LINGER_SECONDS = 0.025
+MAX_PENDING = 2_048
 
 
 class OutputSink:
@@ -26,7 +36,8 @@ class OutputSink:
         job_id: int,
         *,
         next_seq: int = 1,
-        max_pending: int = 50_000,
+        max_pending: int = MAX_PENDING,
+        linger: float = LINGER_SECONDS,
     ) -> None:
         self._store = store
         self._hub = hub
@@ -38,6 +49,8 @@ class OutputSink:
         self._has_work = asyncio.Event()
         self._has_room = asyncio.Event()
         self._has_room.set()
+        self._is_full = asyncio.Event()
+        self._linger = linger
         self._closing = False
         self._failure: BaseException | None = None
         self.deployment_id: str | None = None
@@ -59,13 +72,22 @@ class OutputSink:
         self._next_seq += len(lines)
         self._has_work.set()
         if len(self._pending) >= self._max_pending:
+            self._is_full.set()
             self._has_room.clear()
             await self._has_room.wait()
 
     async def _writer(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_flush = 0.0
         while True:
             await self._has_work.wait()
+            delay = last_flush + self._linger - loop.time()
+            if delay > 0 and not self._closing and not self._is_full.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._is_full.wait(), delay)
             self._has_work.clear()
+            self._is_full.clear()
+            last_flush = loop.time()
             if self._pending:
                 batch, first = self._pending, self._pending_first
                 self._pending = []
