@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cloudlabmanager.sandbox import stop_all_processes
 from tests.conftest import ADMIN
 from tests.jobwait import wait_for_job
 from tests.serverproc import ServerProcess, server_env
@@ -101,3 +102,4 @@ def test_demo_lab_end_to_end(tmp_path: Path) -> None:
         assert _sandbox_processes(data_dir) == []
     finally:
         server.stop()
+        stop_all_processes(data_dir / "sandbox")  # whatever a failed run left behind

@@ -33,6 +33,8 @@ def step_environment(ctx: AppContext, *, script: bool) -> dict[str, str]:
     env["ANSIBLE_NOCOLOR"] = "false"
     env["ANSIBLE_RETRY_FILES_ENABLED"] = "false"
     env["ANSIBLE_LOCALHOST_WARNING"] = "false"
+    # Init playbooks run on the implicit localhost: the "no inventory" warning is noise.
+    env["ANSIBLE_INVENTORY_UNPARSED_WARNING"] = "false"
     if settings.vultr_api_key is not None:
         env["VULTR_API_KEY"] = settings.vultr_api_key.get_secret_value()
     if settings.cloudflare_api_token is not None:
