@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, Insert, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cloudlabmanager.auth.passwords import hash_password, verify_password
@@ -52,6 +52,16 @@ def validate_vault_password(password: str) -> str:
     if not 1 <= len(password) <= MAX_PASSWORD or any(c in password for c in "\r\n\x00"):
         raise BadRequest("Vault password must be 1-1024 characters on one line.")
     return password
+
+
+def _user_insert(username: str, password_hash: str, *, is_admin: bool, now: datetime) -> Insert:
+    return insert(users).values(
+        username=username,
+        password_hash=password_hash,
+        token_version=0,
+        is_admin=is_admin,
+        created_at=now,
+    )
 
 
 class UserService:
@@ -110,15 +120,7 @@ class UserService:
                 conn.execute(
                     insert(app_meta).values(key=keys.SETUP_CLAIM, value=username, updated_at=now)
                 )
-                conn.execute(
-                    insert(users).values(
-                        username=username,
-                        password_hash=password_hash,
-                        token_version=0,
-                        is_admin=True,
-                        created_at=now,
-                    )
-                )
+                conn.execute(_user_insert(username, password_hash, is_admin=True, now=now))
         except IntegrityError as exc:
             raise Conflict("Setup is already complete.") from exc
         if vault_password is not None:
@@ -173,15 +175,7 @@ class UserService:
         now = utcnow()
         try:
             with self._engine.begin() as conn:
-                conn.execute(
-                    insert(users).values(
-                        username=username,
-                        password_hash=password_hash,
-                        token_version=0,
-                        is_admin=is_admin,
-                        created_at=now,
-                    )
-                )
+                conn.execute(_user_insert(username, password_hash, is_admin=is_admin, now=now))
         except IntegrityError as exc:
             raise Conflict(f"User {username!r} already exists.") from exc
         self._meta.claim(keys.SETUP_CLAIM, username)
