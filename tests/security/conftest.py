@@ -57,8 +57,8 @@ printf 'no final newline <b>bold</b>'
 SECRETS_SCRIPT = r"""
 V="$(cat "$ANSIBLE_VAULT_PASSWORD_FILE")"
 echo "plain: $V"
-ENCODE='import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))'
-printf 'urlencoded: %s\n' "$(python3 -c "$ENCODE" "$V")"
+ENCODE='import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read().strip(), safe=""))'
+printf 'urlencoded: %s\n' "$(python3 -c "$ENCODE" < "$ANSIBLE_VAULT_PASSWORD_FILE")"
 echo "vultr: $VULTR_API_KEY"
 echo "cloudflare: $CLOUDFLARE_API_TOKEN"
 echo "twice: $V$V"

@@ -44,6 +44,8 @@ class LogoutRead(BaseModel):
 
 
 def _set_session_cookie(response: Response, ctx: Context, token: str) -> None:
+    # An answer that carries a token is never stored by a browser or a proxy.
+    response.headers["Cache-Control"] = "no-store"
     response.set_cookie(
         SESSION_COOKIE,
         token,
