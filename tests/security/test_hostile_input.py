@@ -496,3 +496,55 @@ def test_malformed_logins_are_refused(admin_client: TestClient, body: dict[str, 
     answer = anonymous.post("/api/auth/login", json=body)
     assert_refused(answer, 422, "a" * 257, "$gt")
     assert "set-cookie" not in answer.headers
+
+
+# -- cross-site requests with the session cookie -------------------------------------
+
+MUTATIONS: list[tuple[str, dict[str, Any]]] = [
+    ("/api/services/hello/deploy", {}),
+    ("/api/services/hello/stop", {}),
+    ("/api/services/actions/stop-all", {}),
+    ("/api/instances/refresh", {}),
+    ("/api/instances/stop", STOP),
+    ("/api/jobs/1/cancel", {}),
+    ("/api/auth/logout", {}),
+    ("/api/auth/login", {"username": "admin", "password": ADMIN["password"]}),
+    ("/api/auth/setup", ADMIN),
+]
+FOREIGN_ORIGINS = [
+    "https://evil.example",
+    "null",
+    "http://testserver.evil.example",
+    "http://testserver:8080",
+    "https://testserver",
+]
+
+
+def _cookie_only(client: TestClient) -> TestClient:
+    browser = TestClient(client.app)
+    browser.cookies.set("clm_session", _valid_token(client))
+    return browser
+
+
+@pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
+@pytest.mark.parametrize(("path", "body"), MUTATIONS, ids=[p for p, _ in MUTATIONS])
+def test_cross_origin_mutations_with_the_cookie_are_refused(
+    admin_client: TestClient, path: str, body: dict[str, Any], origin: str
+) -> None:
+    browser = _cookie_only(admin_client)
+    answer = browser.post(path, json=body, headers={"Origin": origin})
+    assert_refused(answer, 403)
+    assert answer.json() == {"detail": "Cross-origin request refused"}
+    assert "set-cookie" not in answer.headers
+    assert browser.get("/api/auth/me").status_code == 200  # the session survived
+
+
+@pytest.mark.parametrize(("path", "body"), MUTATIONS, ids=[p for p, _ in MUTATIONS])
+def test_form_posts_with_the_cookie_are_refused(
+    admin_client: TestClient, path: str, body: dict[str, Any]
+) -> None:
+    """What an HTML form or a no-CORS fetch can send: a simple content type, no Origin."""
+    browser = _cookie_only(admin_client)
+    answer = browser.post(path, content=json.dumps(body), headers={"Content-Type": "text/plain"})
+    assert_refused(answer, 415)
+    assert browser.get("/api/auth/me").status_code == 200

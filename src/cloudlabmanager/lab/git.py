@@ -82,6 +82,19 @@ def check_git_url(url: str, *, allow_file: bool = False) -> str:
     )
 
 
+def _reason(stderr: str) -> str:
+    """The line of git's error output that says what went wrong.
+
+    git ends a failed fetch with advice ("and the repository exists."); the cause is
+    the first line from ssh or the first fatal/error line.
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("ssh:", "fatal:", "error:")):
+            return line
+    return lines[-1] if lines else "no error output"
+
+
 @dataclass(frozen=True)
 class GitRunner:
     """Runs git with the locked-down environment; one per startup."""
@@ -132,7 +145,7 @@ class GitRunner:
         except CommandMissing as exc:
             raise GitError(f"{what}: git is not installed or not on PATH") from exc
         if not done.succeeded:
-            detail = redact_url(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "")
+            detail = redact_url(_reason(done.stderr))
             raise GitError(f"{what}: git exited with {done.returncode}: {detail}")
         return done.stdout.strip()
 

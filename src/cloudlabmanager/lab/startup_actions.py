@@ -87,7 +87,10 @@ class _Actions:
             raise StartupError(f"{where}: CLONE line cannot be split: {exc}") from None
         if len(words) not in (1, 2):
             raise StartupError(f"{where}: CLONE takes a URL and an optional directory")
-        url = check_git_url(words[0], allow_file=self.settings.git_allow_file_urls)
+        try:
+            url = check_git_url(words[0], allow_file=self.settings.git_allow_file_urls)
+        except StartupError as exc:
+            raise StartupError(f"{where}: {exc}") from None
         name = words[1] if len(words) == 2 else url.rstrip("/").rsplit("/", 1)[-1]
         name = name.rsplit(":", 1)[-1].removesuffix(".git")
         dest = (self.workdir / name).resolve()
