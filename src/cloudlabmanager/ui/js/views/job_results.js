@@ -82,21 +82,29 @@ export function hostsPanel(hosts, recap, steps = [], state = { onlyProblems: fal
   fill();
   return h("div", { class: "hosts" },
     recap.length ? [h("h3", {}, "Recap"), recapTable(recap, stepNames)] : null,
-    hosts.length
-      ? [
-        h("div", { class: "panel-header" },
-          h("h3", {}, "Task results ", tag(String(hosts.length)), problems ? [" ", tag(`${problems} failed`, "danger")] : null),
-          h("label", { class: "check", for: "only-problems" }, onlyProblems, "Only failed or unreachable")),
-        h("div", { class: "table-wrap keep" },
-          h("table", { class: "table table-compact table-keep hosts-table" },
-            h("thead", {}, h("tr", {},
-              h("th", { scope: "col" }, "Host"),
-              h("th", { scope: "col" }, "Play"),
-              h("th", { scope: "col" }, "Task"),
-              h("th", { scope: "col" }, "Status"),
-              h("th", { scope: "col" }, "Message"))),
-            body)),
-        note,
-      ]
-      : null);
+    hosts.length ? taskResults(hosts, problems, onlyProblems, body, note, state) : null);
+}
+
+// Every task result: folded away unless something failed (or the user opened it).
+function taskResults(hosts, problems, onlyProblems, body, note, state) {
+  const details = h("details", { class: "task-results", open: state.open ?? problems > 0 },
+    h("summary", {},
+      h("h3", {}, "Task results ", tag(String(hosts.length)),
+        problems ? [" ", tag(`${problems} failed`, "danger")] : null)),
+    h("div", { class: "task-results-tools" },
+      h("label", { class: "check", for: "only-problems" }, onlyProblems, "Only failed or unreachable")),
+    h("div", { class: "table-wrap keep" },
+      h("table", { class: "table table-compact table-keep hosts-table" },
+        h("thead", {}, h("tr", {},
+          h("th", { scope: "col" }, "Host"),
+          h("th", { scope: "col" }, "Play"),
+          h("th", { scope: "col" }, "Task"),
+          h("th", { scope: "col" }, "Status"),
+          h("th", { scope: "col" }, "Message"))),
+        body)),
+    note);
+  details.addEventListener("toggle", () => {
+    state.open = details.open;
+  });
+  return details;
 }
