@@ -25,7 +25,6 @@ export default function instancesView(root) {
   const tableSlot = h("div", {}, spinner("Loading instances…"));
   let alive = true;
   let stopFollowing = null;
-  let followedJob = null;
 
   append(root,
     pageHeader("Instances", {
@@ -39,7 +38,6 @@ export default function instancesView(root) {
 
   function follow(jobId, what) {
     if (stopFollowing) stopFollowing();
-    followedJob = jobId;
     refreshButton.disabled = true;
     const lastLine = h("span", { class: "progress-line mono" }, "Waiting for output…");
     const badge = h("span", {}, statusBadge("running"));
@@ -57,7 +55,6 @@ export default function instancesView(root) {
       onStatus: (status) => replace(badge, statusBadge(status)),
       onDone: async (status) => {
         stopFollowing = null;
-        followedJob = null;
         refreshButton.disabled = false;
         if (!alive) return;
         if (status === "completed") {
@@ -153,10 +150,24 @@ export default function instancesView(root) {
     }
   }
 
+  // A refresh started elsewhere (another tab, the API) is followed here too.
+  async function findRunningRefresh() {
+    try {
+      const [running, queued] = await Promise.all([
+        api.jobs({ status: "running", limit: 50 }),
+        api.jobs({ status: "queued", limit: 50 }),
+      ]);
+      const job = [...running.jobs, ...queued.jobs].find((j) => j.action === "refresh");
+      if (alive && job && !stopFollowing) follow(job.id, "Refreshing the inventory");
+    } catch {
+      /* the table still loads; progress is a bonus */
+    }
+  }
+
   load();
+  findRunningRefresh();
   return () => {
     alive = false;
     if (stopFollowing) stopFollowing();
-    void followedJob;
   };
 }

@@ -13,12 +13,15 @@ export default function jobsView(root, { query, navigate }) {
   const status = query.get("status") || "";
   const service = query.get("service") || "";
   const before = query.get("before") || "";
+  const requested = Number.parseInt(query.get("limit") || "", 10);
+  const limit = Number.isFinite(requested) ? Math.min(Math.max(requested, 1), 200) : PAGE_SIZE;
+  const pageLimit = limit === PAGE_SIZE ? "" : limit;
   const notices = noticeArea();
   let alive = true;
   let timer = null;
 
   const go = (changes) => {
-    const next = { status, service, before, ...changes };
+    const next = { status, service, before, limit: pageLimit, ...changes };
     navigate("/jobs", next);
   };
 
@@ -56,7 +59,7 @@ export default function jobsView(root, { query, navigate }) {
   async function load() {
     clearTimeout(timer);
     try {
-      const answer = await api.jobs({ limit: PAGE_SIZE, before, status, service });
+      const answer = await api.jobs({ limit, before, status, service });
       if (!alive) return;
       const jobs = answer.jobs || [];
       replace(list, jobs.length
@@ -65,7 +68,7 @@ export default function jobsView(root, { query, navigate }) {
           status || service ? "Try another status or service." : "Deploy a service to start the first job."));
       replace(pager,
         before ? h("a", { class: "btn btn-secondary btn-small", href: `#/jobs?${new URLSearchParams(
-          Object.entries({ status, service }).filter(([, v]) => v)).toString()}` }, "← Newest") : h("span"),
+          Object.entries({ status, service, limit: pageLimit }).filter(([, v]) => v)).toString()}` }, "← Newest") : h("span"),
         answer.next_before
           ? h("button", {
             type: "button", class: "btn btn-secondary btn-small", id: "older-jobs",
