@@ -1,0 +1,127 @@
+"""Figure 6: overhead on a real Ansible deploy of the demo lab in the sandbox.
+
+The server runs the bundled demo lab with its sandbox cloud (no CLM_LAB, sandbox
+on, LOCAL_MODE=false). Each round deploys `test-ubuntu` through the API (wall time:
+the deploy request to the job seen ended), stops it, then runs the job's own step
+commands (`steps[].command`) from a plain bash script in `<data>/lab` with the
+job's environment against the same sandbox, and stops again.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.common import Figure, median, spread, sqlite_url
+from bench.server import Server, deploy, server_env, wait_ended
+from cloudlabmanager.sandbox import sandbox_environment
+
+SERVICE = "test-ubuntu"
+
+
+@dataclass
+class WallSize:
+    rounds: int
+
+
+FULL = WallSize(rounds=3)
+QUICK = WallSize(rounds=1)
+
+
+def _stop(client: httpx.Client) -> None:
+    answer = client.post(f"/api/services/{SERVICE}/stop", json={})
+    answer.raise_for_status()
+    job = wait_ended(client, int(answer.json()["job_id"]), timeout=600, poll=0.1)
+    if job["status"] != "completed":
+        raise RuntimeError(f"stop of {SERVICE} ended {job['status']}")
+
+
+def script_environment(server: Server, data: Path) -> dict[str, str]:
+    """What the job's steps get (jobs/environment.py), rebuilt for a plain script."""
+    env = {key: os.environ[key] for key in ("LANG", "LC_ALL", "TZ") if key in os.environ}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # CLM_JOB_PATH
+    env["HOME"] = str(data)
+    env.update(
+        {
+            "PYTHONUNBUFFERED": "1",
+            "ANSIBLE_FORCE_COLOR": "true",
+            "ANSIBLE_NOCOLOR": "false",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+        }
+    )
+    env.update(sandbox_environment(server.url + "/sandbox", data / "sandbox"))
+    return env
+
+
+def run_script(commands: list[str], lab: Path, env: dict[str, str], log: Path) -> float:
+    script = "set -e\n" + "\n".join(commands) + "\n"
+    with log.open("ab") as out:
+        began = time.perf_counter()
+        done = subprocess.run(
+            ["bash", "-c", script], cwd=lab, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"plain script failed ({done.returncode}); see {log}")
+    return seconds
+
+
+def run(work: Path, size: WallSize) -> list[Figure]:
+    data = work / "demo-data"
+    data.mkdir(parents=True, exist_ok=True)
+    env = server_env(data, sqlite_url(data / "bench.db"), LOCAL_MODE="false")
+    server = Server(env, work / "demo-server.log")
+    jobs: list[float] = []
+    job_inside: list[float] = []
+    scripts: list[float] = []
+    with server, server.client(timeout=120) as client:
+        for _ in range(size.rounds):
+            began = time.perf_counter()
+            job_id = deploy(client, SERVICE)
+            job = wait_ended(client, job_id, timeout=900, poll=0.05)
+            jobs.append(time.perf_counter() - began)
+            if job["status"] != "completed":
+                raise RuntimeError(f"deploy ended {job['status']}: {job.get('error')}")
+            detail = client.get(f"/api/jobs/{job_id}", params={"tail": 0}).json()
+            inside = _seconds_between(detail["started_at"], detail["finished_at"])
+            job_inside.append(inside)
+            commands = [step["command"] for step in detail["steps"]]
+            _stop(client)
+            scripts.append(
+                run_script(
+                    commands, data / "lab", script_environment(server, data), work / "script.log"
+                )
+            )
+            _stop(client)
+    ratios = [j / s for j, s in zip(jobs, scripts, strict=True)]
+    value = median(ratios)
+    return [
+        Figure(
+            key="6",
+            title=(
+                f"Overhead on a real deploy of `{SERVICE}` (demo lab, sandbox, "
+                f"{len(commands)} steps): job wall time / plain shell script"
+            ),
+            value=f"{value:.3f} (job {median(jobs):.1f} s, script {median(scripts):.1f} s)",
+            spread=spread(ratios, "{:.3f}"),
+            goal="ratio ≤ 1.10",
+            baseline=(
+                f"the same commands from bash: {spread(scripts, '{:.1f}')} s; job "
+                f"started→finished {median(job_inside):.1f} s"
+            ),
+            met=value <= 1.10,
+        )
+    ]
+
+
+def _seconds_between(start: str, end: str) -> float:
+    from datetime import datetime
+
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
