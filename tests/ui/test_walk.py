@@ -111,8 +111,16 @@ def test_stop_all_asks_first_and_starts_a_job(signed_in: Any, server: Any) -> No
     expect(page.get_by_role("alertdialog")).to_have_count(0)
     expect(page.get_by_role("button", name="Stop all")).to_be_focused()
 
-    page.get_by_role("button", name="Stop all").click()
-    page.get_by_role("button", name="Yes, stop all").click()
+    # Keyboard: Enter opens the confirmation with focus on its button, Escape closes it.
+    page.get_by_role("button", name="Stop all").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Yes, stop all")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
+    expect(page.get_by_role("button", name="Stop all")).to_be_focused()
+
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
     link = page.locator(".notice-success a.job-link")
     expect(link).to_be_visible()
     job_id = int(link.inner_text().lstrip("job #"))

@@ -174,3 +174,21 @@ export function focusHeading(root) {
   const heading = root.querySelector("h1");
   if (heading) heading.focus({ preventScroll: true });
 }
+
+/**
+ * Run `update` (which re-renders part of `container`) and give focus back to
+ * the equivalent element afterwards (same id, or same link target), so that
+ * periodic refreshes never steal the keyboard user's place.
+ */
+export function keepFocus(container, update) {
+  const active = document.activeElement;
+  const inside = active && active !== document.body && container.contains(active);
+  const id = inside ? active.id : "";
+  const href = inside ? active.getAttribute("href") : null;
+  update();
+  if (!inside || active.isConnected) return;
+  const again = id
+    ? container.querySelector(`#${CSS.escape(id)}`)
+    : href ? container.querySelector(`[href="${CSS.escape(href)}"]`) : null;
+  if (again) again.focus({ preventScroll: true });
+}

@@ -2,7 +2,7 @@
 
 import * as api from "../api.js";
 import { h, append, replace } from "../dom.js";
-import { pageHeader, noticeArea, confirmIn, jobLink, number, emptyState, spinner } from "../ui.js";
+import { pageHeader, noticeArea, confirmIn, jobLink, number, emptyState, spinner, keepFocus } from "../ui.js";
 import { jobsTable } from "../jobs_table.js";
 
 const REFRESH_MS = 5000;
@@ -76,7 +76,7 @@ export default function dashboardView(root) {
       ]);
       if (!alive) return;
       const vmCount = services.services.reduce((n, s) => n + (s.instances ? s.instances.length : 0), 0);
-      replace(stats,
+      keepFocus(stats, () => replace(stats,
         statCard("Services", number.format(services.services.length),
           { href: "#/services", hint: `${number.format(vmCount)} VMs defined` }),
         statCard("Running jobs", countOf(running), {
@@ -84,10 +84,10 @@ export default function dashboardView(root) {
           hint: queued.jobs.length ? `${countOf(queued)} queued` : "none queued",
         }),
         statCard("Completed jobs", countOf(completed), { kind: "completed", href: "#/jobs?status=completed" }),
-        statCard("Failed jobs", countOf(failed), { kind: "failed", href: "#/jobs?status=failed" }));
-      replace(recent, latest.jobs.length
+        statCard("Failed jobs", countOf(failed), { kind: "failed", href: "#/jobs?status=failed" })));
+      keepFocus(recent, () => replace(recent, latest.jobs.length
         ? jobsTable(latest.jobs)
-        : emptyState("No jobs yet", "Deploy a service from the Services page to start one."));
+        : emptyState("No jobs yet", "Deploy a service from the Services page to start one.")));
     } catch (err) {
       if (!alive) return;
       if (err.status !== 401) notices.error(err, "Could not load the dashboard");

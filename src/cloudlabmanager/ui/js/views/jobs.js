@@ -3,7 +3,7 @@
 
 import * as api from "../api.js";
 import { h, append, replace } from "../dom.js";
-import { pageHeader, noticeArea, emptyState, spinner, STATUSES } from "../ui.js";
+import { pageHeader, noticeArea, emptyState, spinner, STATUSES, keepFocus } from "../ui.js";
 import { jobsTable } from "../jobs_table.js";
 
 const PAGE_SIZE = 25;
@@ -62,10 +62,10 @@ export default function jobsView(root, { query, navigate }) {
       const answer = await api.jobs({ limit, before, status, service });
       if (!alive) return;
       const jobs = answer.jobs || [];
-      replace(list, jobs.length
+      keepFocus(list, () => replace(list, jobs.length
         ? jobsTable(jobs)
         : emptyState(status || service ? "No jobs match these filters" : "No jobs yet",
-          status || service ? "Try another status or service." : "Deploy a service to start the first job."));
+          status || service ? "Try another status or service." : "Deploy a service to start the first job.")));
       replace(pager,
         before ? h("a", { class: "btn btn-secondary btn-small", href: `#/jobs?${new URLSearchParams(
           Object.entries({ status, service, limit: pageLimit }).filter(([, v]) => v)).toString()}` }, "← Newest") : h("span"),
