@@ -47,6 +47,7 @@ def test_login_logout_and_wrong_password(
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_label("Username")).to_be_focused()
     # The session is gone on the server too: a protected route leads back to Login.
     page.goto(f"{server.url}/#/services")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

@@ -153,7 +153,9 @@ async function render() {
   };
   const result = VIEWS[route.name](main, context);
   cleanup = typeof result === "function" ? result : null;
-  if (!firstRender) focusHeading(main);
+  // After navigation, move focus to the new page (its heading) unless the
+  // view already focused something itself (the first field of a form).
+  if (!firstRender && !main.contains(document.activeElement)) focusHeading(main);
   firstRender = false;
 }
 

@@ -6,6 +6,19 @@ import { pageHeader, noticeArea, confirmIn, jobLink, tag, emptyState, spinner } 
 
 const REFRESH_MS = 4000;
 
+// Tags: the service's own tag is how stop-instances finds a VM, so it is
+// expected (and not repeated on every row); a VM without it is flagged.
+function vmTags(service, vm) {
+  const tags = vm.tags || [];
+  const others = tags.filter((t) => t !== service.name);
+  return h("span", { class: "tags vm-tags" },
+    tags.includes(service.name)
+      ? null
+      : h("span", { class: "tag tag-warning", title: `Stop finds VMs by the tag ${service.name}` },
+        `no ${service.name} tag`),
+    others.map((t) => tag(t)));
+}
+
 function vmTable(service) {
   const instances = service.instances || [];
   if (instances.length === 0) {
@@ -14,21 +27,20 @@ function vmTable(service) {
       : "No virtual machines declared in instance.yaml.");
   }
   return h("div", { class: "table-wrap" },
-    h("table", { class: "table table-compact" },
+    h("table", { class: "table table-compact vm-table" },
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, "Label"),
         h("th", { scope: "col" }, "Hostname"),
-        h("th", { scope: "col" }, "Plan"),
         h("th", { scope: "col" }, "Region"),
-        h("th", { scope: "col" }, "OS"),
-        h("th", { scope: "col" }, "Tags"))),
+        h("th", { scope: "col" }, "Plan"),
+        h("th", { scope: "col" }, "OS"))),
       h("tbody", {}, instances.map((vm) => h("tr", {},
-        h("td", { "data-label": "Label" }, h("span", { class: "mono" }, vm.label ?? "—")),
+        h("td", { "data-label": "Label" },
+          h("span", { class: "vm-label" }, h("span", { class: "mono strong" }, vm.label ?? "—"), vmTags(service, vm))),
         h("td", { "data-label": "Hostname" }, vm.hostname ?? "—"),
-        h("td", { "data-label": "Plan" }, h("span", { class: "mono" }, vm.plan ?? "—")),
         h("td", { "data-label": "Region" }, vm.region ?? "—"),
-        h("td", { "data-label": "OS" }, vm.os ?? "—"),
-        h("td", { "data-label": "Tags" }, h("span", { class: "tags" }, (vm.tags || []).map((t) => tag(t)))))))));
+        h("td", { "data-label": "Plan" }, h("span", { class: "mono" }, vm.plan ?? "—")),
+        h("td", { "data-label": "OS" }, vm.os ?? "—"))))));
 }
 
 export default function servicesView(root, { navigate }) {
