@@ -68,9 +68,18 @@ echo "after sleep"
 """
 
 
+# Prints about 40 MB: enough to fill a small disk under the database.
+FILLER_SCRIPT = r"""
+echo "filling"
+python3 -c 'import sys; line = "z" * 200 + "\n"; sys.stdout.write(line * 200_000)'
+echo "filled"
+"""
+
+
 def write_security_lab(root: Path) -> Path:
     write_test_lab(root)
-    for name, body in (("hostile", HOSTILE_SCRIPT), ("secrets", SECRETS_SCRIPT)):
+    scripts = (("hostile", HOSTILE_SCRIPT), ("secrets", SECRETS_SCRIPT), ("filler", FILLER_SCRIPT))
+    for name, body in scripts:
         service = root / "services" / name
         service.mkdir(parents=True, exist_ok=True)
         (service / "deploy.sh").write_text("set -u\n" + textwrap.dedent(body))

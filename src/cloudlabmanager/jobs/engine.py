@@ -191,5 +191,10 @@ class JobEngine:
 
         return SecretMasker(known_secrets(self.ctx))
 
+    @property
+    def stopping(self) -> bool:
+        """True once shutdown began: work in flight gives up waiting for the database."""
+        return self._stopping
+
     def is_running(self, job_id: int) -> bool:
         return job_id in self._running

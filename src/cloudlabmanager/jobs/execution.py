@@ -17,6 +17,7 @@ from cloudlabmanager.jobs.flows import FlowStep, build_flow
 from cloudlabmanager.jobs.output import SecretMasker
 from cloudlabmanager.jobs.runner import StepCommand, StepOutcome, run_step
 from cloudlabmanager.jobs.sink import OutputSink
+from cloudlabmanager.jobs.store import StaleTransition
 from cloudlabmanager.storage.clock import utcnow
 
 if TYPE_CHECKING:
@@ -164,26 +165,66 @@ async def execute_job(engine: JobEngine, running: RunningJob) -> None:
         )
         await _write_quietly(sink, f"*** Job failed: {error}")
     finally:
+        line_count = sink.line_count
         try:
             await sink.close()
-        except RuntimeError as exc:
-            final, error = states.FAILED, str(exc)
+        except RuntimeError:
+            final, error = states.FAILED, _storage_error(sink.failure)
+            line_count = await asyncio.to_thread(store.last_seq, job_id)
+        await _record_final(
+            engine,
+            job_id,
+            final,
+            finished_at=utcnow(),
+            exit_code=exit_code,
+            error=error,
+            deployment_id=sink.deployment_id,
+            line_count=line_count,
+            pgid=None,
+        )
+        engine.hub.set_status(job_id, final, ended=True)
+
+
+def _storage_error(failure: BaseException | None) -> str:
+    """One line that says why output could not be stored (no SQL, no parameters)."""
+    cause = getattr(failure, "orig", None) or failure
+    reason = (str(cause).splitlines() or ["unknown error"])[0][:200] if cause else "unknown error"
+    return f"job output could not be stored: {reason}"
+
+
+async def _record_final(engine: JobEngine, job_id: int, final: str, **fields: Any) -> None:
+    """Record the job's end; retried while the database refuses (a full disk, a lock).
+
+    A job must never stay `running` in the database while the server lives: once
+    space is back the state lands. On shutdown the next start marks it interrupted.
+    """
+    delay = 0.5
+    while True:
         try:
             await asyncio.to_thread(
-                store.transition,
+                engine.store.transition,
                 job_id,
                 (states.RUNNING,),
                 final,  # type: ignore[arg-type]
-                finished_at=utcnow(),
-                exit_code=exit_code,
-                error=error,
-                deployment_id=sink.deployment_id,
-                line_count=sink.line_count,
-                pgid=None,
+                **fields,
             )
-        except Exception:
-            log.exception("job %s: recording the final state %s failed", job_id, final)
-        engine.hub.set_status(job_id, final, ended=True)
+            return
+        except StaleTransition:
+            log.warning("job %s: already left running; final state %s not recorded", job_id, final)
+            return
+        except Exception as exc:
+            if engine.stopping:
+                log.error("job %s: final state %s not recorded before shutdown", job_id, final)
+                return
+            log.warning(
+                "job %s: recording the final state %s failed (%s); retrying in %g s",
+                job_id,
+                final,
+                (str(getattr(exc, "orig", exc)).splitlines() or [""])[0][:200],
+                delay,
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 10.0)
 
 
 async def _write_quietly(sink: OutputSink, line: str) -> None:

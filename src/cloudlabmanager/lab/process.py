@@ -72,11 +72,12 @@ def run_command(
         raise CommandMissing(argv[0]) from exc
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
+    except subprocess.TimeoutExpired:
         # Also reaches helpers that hold the pipes after the leader exited (ssh, a RUN's children).
         _kill_group(proc)
         proc.communicate()
-        raise CommandTimeout(argv[0], timeout) from exc
+        # Not "from exc": TimeoutExpired shows the whole argv, credentials in URLs included.
+        raise CommandTimeout(argv[0], timeout) from None
     except BaseException:
         _kill_group(proc)
         proc.communicate()
