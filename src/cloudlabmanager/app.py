@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cloudlabmanager import __version__, bootstrap
 from cloudlabmanager.api import actions, auth, instances, jobs, services
 from cloudlabmanager.api.middleware import GuardMiddleware, HeadersAndLogMiddleware
+from cloudlabmanager.api.openapi import describe_errors
 from cloudlabmanager.config import Settings
 from cloudlabmanager.errors import AppError
 from cloudlabmanager.sandbox import create_sandbox_app
@@ -69,6 +71,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
+def _describe_errors(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = describe_errors(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _mount_ui(app: FastAPI) -> None:
     if not (UI_DIR / "index.html").exists():
         return
@@ -98,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     _install_error_handlers(app)
+    _describe_errors(app)
     for router in (auth.router, services.router, instances.router, actions.router, jobs.router):
         app.include_router(router)
     _mount_ui(app)
