@@ -28,7 +28,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from cloudlabmanager.app import create_app
 
     if settings.public_url is None:
-        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104 - a URL, not a bind
         settings = settings.model_copy(update={"public_url": f"http://{host}:{args.port}"})
     uvicorn.run(
         create_app(settings),
