@@ -1,0 +1,1 @@
+"""Jobs: the engine, flows, step runner and output pipeline."""
