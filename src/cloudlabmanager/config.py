@@ -95,6 +95,20 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("allowed_origins", mode="after")
+    @classmethod
+    def _no_wildcard_origin(cls, value: list[str]) -> list[str]:
+        # CORS here allows credentials: "*" would let every site read every answer with
+        # the user's cookie (Starlette reflects the caller's origin), "null" every
+        # sandboxed frame or file:// page.
+        for origin in value:
+            if origin in ("*", "null") or not origin.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"ALLOWED_ORIGINS entry {origin!r} is not allowed: list exact origins "
+                    "such as https://lab.example.com"
+                )
+        return value
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from cloudlabmanager.app import create_app
 from cloudlabmanager.config import Settings
 from cloudlabmanager.errors import StartupError
+from tests.conftest import ADMIN
 
 
 def _start(settings: Settings) -> str:
@@ -124,3 +125,25 @@ def test_startup_actions_that_would_need_a_shell_stop_startup(
     assert message.startswith("startup step 4 (startup actions) failed: ")
     assert "line 1" in message and reason in message
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("origins", ["*", "null", "https://ok.example,*", "evil.example"])
+def test_wildcard_cors_origins_are_refused(
+    make_settings: Callable[..., Settings], origins: str
+) -> None:
+    """With credentials allowed, '*' would hand every site the user's session."""
+    with pytest.raises(ValueError, match="ALLOWED_ORIGINS entry"):
+        make_settings(ALLOWED_ORIGINS=origins)
+
+
+def test_an_allowed_origin_may_mutate_and_read_with_the_cookie(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(ALLOWED_ORIGINS="https://ui.example, https://other.example")
+    with TestClient(create_app(settings)) as client:
+        origin = {"Origin": "https://ui.example"}
+        setup = client.post("/api/auth/setup", json=ADMIN, headers=origin)
+        assert setup.status_code == 200
+        assert setup.headers["access-control-allow-origin"] == "https://ui.example"
+        evil = client.get("/api/auth/me", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in evil.headers
