@@ -31,7 +31,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 REPO = Path(__file__).resolve().parents[2]
-ADMIN = {"username": "admin", "password": "correct horse battery staple", "vault_password": "demo-vault-password"}
+ADMIN = {
+    "username": "admin",
+    "password": "correct horse battery staple",
+    "vault_password": "demo-vault-password",
+}
 # Expected answers the browser logs as "Failed to load resource": the session
 # probe before login (401) is part of normal navigation.
 ALWAYS_ALLOWED = [re.compile(r"status of 401 .*?/api/auth/me$")]
@@ -87,9 +91,20 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         }
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-m", "cloudlabmanager", "serve", "--host", "127.0.0.1",
-                 "--port", str(port)],
-                cwd=tmp_path, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "cloudlabmanager",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                cwd=tmp_path,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         started.append(process)
@@ -97,7 +112,9 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         deadline = time.monotonic() + 90
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+                raise RuntimeError(
+                    f"server exited with {process.returncode}:\n{log_path.read_text()}"
+                )
             try:
                 if httpx.get(f"{url}/api/auth/status", timeout=2).status_code == 200:
                     break
@@ -165,7 +182,9 @@ def page(browser: Any, console: ConsoleWatch) -> Iterator[Any]:
 
 
 def _set_up_admin(page: Any, server: Server) -> None:
-    answer = page.request.post(f"{server.url}/api/auth/setup", data=ADMIN, headers={"Origin": server.url})
+    answer = page.request.post(
+        f"{server.url}/api/auth/setup", data=ADMIN, headers={"Origin": server.url}
+    )
     assert answer.ok, answer.text()
 
 

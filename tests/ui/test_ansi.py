@@ -23,13 +23,18 @@ def run(function: str, line: str) -> Any:
     )
     out = subprocess.run(
         [NODE, "--input-type=module", "-e", script, json.dumps(line)],
-        capture_output=True, text=True, check=True, timeout=30,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
     )
     return json.loads(out.stdout)
 
 
 def test_plain_text_is_one_unstyled_segment() -> None:
-    assert run("parseAnsi", "<b>plain</b> & text") == [{"text": "<b>plain</b> & text", "classes": []}]
+    assert run("parseAnsi", "<b>plain</b> & text") == [
+        {"text": "<b>plain</b> & text", "classes": []}
+    ]
 
 
 def test_allowed_sgr_codes_become_classes_and_reset_ends_them() -> None:

@@ -25,7 +25,8 @@ def wait_script(flag: Path) -> str:
 
 
 def script_lab_server(
-    start_server: Callable[..., Any], make_lab: Callable[[dict[str, str]], Path],
+    start_server: Callable[..., Any],
+    make_lab: Callable[[dict[str, str]], Path],
     services: dict[str, str],
 ) -> Any:
     lab = make_lab(services)
@@ -73,9 +74,14 @@ def test_lines_arrive_live_in_the_job_view(
     page: Any, start_server: Any, make_lab: Any, set_up_admin: Any, tmp_path: Path
 ) -> None:
     flag = tmp_path / "go"
-    server = script_lab_server(start_server, make_lab, {
-        "live": f"echo 'first line'\n{wait_script(flag)}\necho 'second line'\necho 'last line'\n",
-    })
+    server = script_lab_server(
+        start_server,
+        make_lab,
+        {
+            "live": f"echo 'first line'\n{wait_script(flag)}\n"
+            "echo 'second line'\necho 'last line'\n",
+        },
+    )
     set_up_admin(page, server)
     job_id = deploy_from_services(page, server, "live")
 
@@ -98,9 +104,13 @@ def test_lines_arrive_live_in_the_job_view(
 def test_cancel_a_running_job_with_confirmation(
     page: Any, start_server: Any, make_lab: Any, set_up_admin: Any, tmp_path: Path
 ) -> None:
-    server = script_lab_server(start_server, make_lab, {
-        "slow": "echo 'working'\nsleep 600\necho 'never printed'\n",
-    })
+    server = script_lab_server(
+        start_server,
+        make_lab,
+        {
+            "slow": "echo 'working'\nsleep 600\necho 'never printed'\n",
+        },
+    )
     set_up_admin(page, server)
     job_id = deploy_from_services(page, server, "slow")
     expect(page.locator(".log")).to_contain_text("working")
@@ -159,13 +169,19 @@ def test_hostile_output_is_shown_as_text_and_never_run(
 def test_a_100000_line_job_shows_its_last_line_and_the_full_log(
     page: Any, start_server: Any, make_lab: Any, set_up_admin: Any
 ) -> None:
-    server = script_lab_server(start_server, make_lab, {
-        "big": "i=1; while [ $i -le 100000 ]; do echo \"line $i of the big job\"; i=$((i+1)); done\n"
-               "echo 'THE LAST LINE'\n",
-    })
+    server = script_lab_server(
+        start_server,
+        make_lab,
+        {
+            "big": "i=1; while [ $i -le 100000 ]; do\n"
+            '  echo "line $i of the big job"; i=$((i+1))\n'
+            "done\necho 'THE LAST LINE'\n",
+        },
+    )
     set_up_admin(page, server)
-    answer = page.request.post(f"{server.url}/api/services/big/deploy", data={},
-                               headers={"Origin": server.url})
+    answer = page.request.post(
+        f"{server.url}/api/services/big/deploy", data={}, headers={"Origin": server.url}
+    )
     assert answer.ok, answer.text()
     job_id = int(answer.json()["job_id"])
     assert wait_for_job(page, server, job_id, limit=600) == "completed"
@@ -197,17 +213,25 @@ def test_a_100000_line_job_shows_its_last_line_and_the_full_log(
 
 
 def test_the_stream_resumes_after_a_network_drop_without_losing_or_repeating_lines(
-    page: Any, start_server: Any, make_lab: Any, set_up_admin: Any, tmp_path: Path,
+    page: Any,
+    start_server: Any,
+    make_lab: Any,
+    set_up_admin: Any,
+    tmp_path: Path,
     console: Any,
 ) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
-    server = script_lab_server(start_server, make_lab, {
-        "drop": "for i in 1 2 3; do echo \"before $i\"; done\n"
-                f"{wait_script(first)}\n"
-                "for i in 1 2 3; do echo \"during $i\"; done\n"
-                f"{wait_script(second)}\n"
-                "for i in 1 2 3; do echo \"after $i\"; done\n",
-    })
+    server = script_lab_server(
+        start_server,
+        make_lab,
+        {
+            "drop": 'for i in 1 2 3; do echo "before $i"; done\n'
+            f"{wait_script(first)}\n"
+            'for i in 1 2 3; do echo "during $i"; done\n'
+            f"{wait_script(second)}\n"
+            'for i in 1 2 3; do echo "after $i"; done\n',
+        },
+    )
     set_up_admin(page, server)
     job_id = deploy_from_services(page, server, "drop")
     expect(page.locator(".log")).to_contain_text("before 3")

@@ -12,13 +12,15 @@ pytestmark = pytest.mark.browser
 
 
 def run_job(page: Any, server: Any, service: str) -> int:
-    answer = page.request.post(f"{server.url}/api/services/{service}/deploy", data={},
-                               headers={"Origin": server.url})
+    answer = page.request.post(
+        f"{server.url}/api/services/{service}/deploy", data={}, headers={"Origin": server.url}
+    )
     assert answer.ok, answer.text()
     job_id = int(answer.json()["job_id"])
     deadline = time.monotonic() + 120
     while page.request.get(f"{server.url}/api/jobs/{job_id}?tail=0").json()["status"] in (
-        "queued", "running"
+        "queued",
+        "running",
     ):
         assert time.monotonic() < deadline
         time.sleep(0.1)
@@ -26,8 +28,12 @@ def run_job(page: Any, server: Any, service: str) -> int:
 
 
 def job_ids(page: Any) -> list[int]:
-    return [int(x) for x in page.locator("tbody tr[data-job-id]").evaluate_all(
-        "rows => rows.map(r => r.dataset.jobId)")]
+    return [
+        int(x)
+        for x in page.locator("tbody tr[data-job-id]").evaluate_all(
+            "rows => rows.map(r => r.dataset.jobId)"
+        )
+    ]
 
 
 def test_history_filters_paging_and_counts(
@@ -59,15 +65,19 @@ def test_history_filters_paging_and_counts(
     seen = job_ids(page)
     page.get_by_role("button", name="Older →").click()
     expect(page.locator("tbody tr[data-job-id]").first).not_to_have_attribute(
-        "data-job-id", str(seen[0]))
+        "data-job-id", str(seen[0])
+    )
     seen += job_ids(page)
     page.get_by_role("button", name="Older →").click()
     expect(page.locator("tbody tr[data-job-id]").first).not_to_have_attribute(
-        "data-job-id", str(seen[2]))
+        "data-job-id", str(seen[2])
+    )
     seen += job_ids(page)
     assert seen == sorted(ids, reverse=True)
     page.get_by_role("link", name="← Newest").click()
-    expect(page.locator("tbody tr[data-job-id]").first).to_have_attribute("data-job-id", str(seen[0]))
+    expect(page.locator("tbody tr[data-job-id]").first).to_have_attribute(
+        "data-job-id", str(seen[0])
+    )
 
     # The dashboard counts them.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()

@@ -35,8 +35,9 @@ def _post(page: Any, server: Any, path: str) -> int:
     return int(answer.json()["job_id"])
 
 
-def test_screenshots_of_every_view(browser: Any, page: Any, server: Any, admin: Any,
-                                   tmp_path: Path) -> None:
+def test_screenshots_of_every_view(
+    browser: Any, page: Any, server: Any, admin: Any, tmp_path: Path
+) -> None:
     out = DOCS if os.environ.get("CLM_UPDATE_SCREENSHOTS") == "1" else tmp_path
     out.mkdir(parents=True, exist_ok=True)
 
@@ -48,12 +49,17 @@ def test_screenshots_of_every_view(browser: Any, page: Any, server: Any, admin: 
     expect(page.get_by_label("Username")).to_be_focused()
     shoot(page, "setup", full_page=False)
 
-    answer = page.request.post(f"{server.url}/api/auth/setup", data=admin,
-                               headers={"Origin": server.url})
+    answer = page.request.post(
+        f"{server.url}/api/auth/setup", data=admin, headers={"Origin": server.url}
+    )
     assert answer.ok
     deploy = _post(page, server, "/api/services/test-ubuntu/deploy")
     assert _wait_for_job(page, server, deploy) == "completed"
-    web = _post(page, server, "/api/services/web-hello/deploy") if _has_service(page, server, "web-hello") else None
+    web = (
+        _post(page, server, "/api/services/web-hello/deploy")
+        if _has_service(page, server, "web-hello")
+        else None
+    )
     if web:
         _wait_for_job(page, server, web)
     refresh = _post(page, server, "/api/instances/refresh")
@@ -72,16 +78,24 @@ def test_screenshots_of_every_view(browser: Any, page: Any, server: Any, admin: 
         page.locator(".loading").first.wait_for(state="detached")
         shoot(page, name)
 
-    for scheme, width, height, suffix in (("dark", 1280, 860, "dark"), ("light", 390, 844, "phone")):
-        context = browser.new_context(viewport={"width": width, "height": height},
-                                      color_scheme=scheme, device_scale_factor=1)
+    for scheme, width, height, suffix in (
+        ("dark", 1280, 860, "dark"),
+        ("light", 390, 844, "phone"),
+    ):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, color_scheme=scheme, device_scale_factor=1
+        )
         other = context.new_page()
         errors: list[str] = []
-        other.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        other.on(
+            "console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None
+        )
         other.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-        other.request.post(f"{server.url}/api/auth/login",
-                           data={"username": admin["username"], "password": admin["password"]},
-                           headers={"Origin": server.url})
+        other.request.post(
+            f"{server.url}/api/auth/login",
+            data={"username": admin["username"], "password": admin["password"]},
+            headers={"Origin": server.url},
+        )
         for name, route, heading in views:
             other.goto(f"{server.url}/{route}")
             expect(other.get_by_role("heading", name=heading, exact=True)).to_be_visible()

@@ -55,7 +55,9 @@ def test_index_html_fits_the_content_security_policy() -> None:
 def test_nothing_is_loaded_from_another_host() -> None:
     for path in [*JS, UI / "app.css", UI / "index.html"]:
         code = _code(path) if path.suffix == ".js" else path.read_text()
-        assert not re.search(r"(?<![\w.])(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", code, flags=re.I), path
+        assert not re.search(r"(?<![\w.])(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", code, flags=re.I), (
+            path
+        )
         assert "@import" not in code, path
 
 

@@ -67,8 +67,9 @@ def test_newcomer_walk(page: Any, server: Any, admin: Any) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Instances").click()
     page.get_by_role("button", name="Refresh").click()
     expect(page.locator(".progress")).to_be_visible()
-    expect(page.get_by_role("status").filter(has_text="Refreshing the inventory finished")).to_be_visible(
-        timeout=300_000)
+    expect(
+        page.get_by_role("status").filter(has_text="Refreshing the inventory finished")
+    ).to_be_visible(timeout=300_000)
     row = page.locator("tr[data-label='testUbuntu']")
     expect(row).to_be_visible()
     expect(row).to_contain_text("mel")
@@ -89,15 +90,18 @@ def test_newcomer_walk(page: Any, server: Any, admin: Any) -> None:
     expect(page.locator("tr[data-label='testUbuntu']")).to_have_count(0)
 
 
-def test_instances_refresh_shows_progress_and_reloads_the_table(signed_in: Any, server: Any) -> None:
+def test_instances_refresh_shows_progress_and_reloads_the_table(
+    signed_in: Any, server: Any
+) -> None:
     page = signed_in
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Instances").click()
     expect(page.locator(".cache-info")).to_contain_text("Not refreshed yet")
     page.get_by_role("button", name="Refresh").click()
     expect(page.locator(".progress")).to_contain_text("Refreshing the inventory")
     expect(page.get_by_role("button", name="Refresh")).to_be_disabled()
-    expect(page.locator(".notice-success")).to_contain_text("Refreshing the inventory finished",
-                                                            timeout=300_000)
+    expect(page.locator(".notice-success")).to_contain_text(
+        "Refreshing the inventory finished", timeout=300_000
+    )
     expect(page.locator(".cache-info")).to_contain_text("Cached")
     expect(page.get_by_role("button", name="Refresh")).to_be_enabled()
 
@@ -134,8 +138,9 @@ def test_a_busy_service_names_the_job_in_the_way(
     lab = make_lab({"slow": "echo working\nsleep 600\n"})
     server = start_server(CLM_LAB=str(lab), CLM_SANDBOX="false")
     set_up_admin(page, server)
-    answer = page.request.post(f"{server.url}/api/services/slow/deploy", data={},
-                               headers={"Origin": server.url})
+    answer = page.request.post(
+        f"{server.url}/api/services/slow/deploy", data={}, headers={"Origin": server.url}
+    )
     job_id = int(answer.json()["job_id"])
 
     console.allow(r"status of 409 ")
@@ -153,4 +158,6 @@ def test_a_busy_service_names_the_job_in_the_way(
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Stop all was not started")
     expect(alert.get_by_role("link", name=f"Open job #{job_id}")).to_be_visible()
-    page.request.post(f"{server.url}/api/jobs/{job_id}/cancel", data={}, headers={"Origin": server.url})
+    page.request.post(
+        f"{server.url}/api/jobs/{job_id}/cancel", data={}, headers={"Origin": server.url}
+    )
