@@ -116,3 +116,22 @@ def test_sigterm_mid_job_is_graceful(env: dict[str, str], tmp_path: Path) -> Non
         assert job["finished_at"] is not None
     finally:
         server.stop()
+
+
+def test_a_reused_pgid_is_not_mistaken_for_the_job() -> None:
+    import subprocess
+
+    from cloudlabmanager.jobs.runner import is_same_group, process_start_ticks
+
+    child = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        started = process_start_ticks(child.pid)
+        assert started is not None
+        assert is_same_group(child.pid, started)
+        # The same pgid with another start time is some other process: leave it alone.
+        assert not is_same_group(child.pid, started + 1)
+    finally:
+        child.kill()
+        child.wait()
+    # Gone entirely: nothing to mistake (killing an empty group is a no-op).
+    assert is_same_group(child.pid, started)

@@ -20,7 +20,7 @@ from cloudlabmanager.jobs.execution import execute_job
 from cloudlabmanager.jobs.flows import build_flow, lock_key_for
 from cloudlabmanager.jobs.live import LiveHub
 from cloudlabmanager.jobs.output import SecretMasker
-from cloudlabmanager.jobs.runner import kill_process_group
+from cloudlabmanager.jobs.runner import is_same_group, kill_process_group
 from cloudlabmanager.jobs.store import JobRow, JobStore, StaleTransition
 from cloudlabmanager.storage.clock import utcnow
 
@@ -54,7 +54,7 @@ class JobEngine:
         left = await asyncio.to_thread(self.store.active_jobs)
         grace = self.ctx.settings.cancel_grace
         for job in left:
-            if job.pgid:
+            if job.pgid and is_same_group(job.pgid, job.pgid_started):
                 await asyncio.to_thread(kill_process_group, job.pgid, min(grace, 5.0))
             reason = (
                 "the server stopped while this job ran; its processes were ended"
@@ -70,6 +70,7 @@ class JobEngine:
                     states.INTERRUPTED,
                     finished_at=utcnow(),
                     pgid=None,
+                    pgid_started=None,
                     error=reason,
                 )
             except StaleTransition:

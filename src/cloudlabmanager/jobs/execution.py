@@ -15,7 +15,7 @@ from cloudlabmanager.jobs import states
 from cloudlabmanager.jobs.environment import step_environment
 from cloudlabmanager.jobs.flows import FlowStep, build_flow
 from cloudlabmanager.jobs.output import SecretMasker
-from cloudlabmanager.jobs.runner import StepCommand, StepOutcome, run_step
+from cloudlabmanager.jobs.runner import StepCommand, StepOutcome, process_start_ticks, run_step
 from cloudlabmanager.jobs.sink import OutputSink
 from cloudlabmanager.jobs.store import StaleTransition
 from cloudlabmanager.storage.clock import utcnow
@@ -78,7 +78,8 @@ async def _run_one(
     await asyncio.to_thread(store.start_step, job_id, index, step.name, shown[2:])
 
     async def on_started(pid: int) -> None:
-        await asyncio.to_thread(store.set_fields, job_id, pgid=pid)
+        started = await asyncio.to_thread(process_start_ticks, pid)
+        await asyncio.to_thread(store.set_fields, job_id, pgid=pid, pgid_started=started)
 
     settings = ctx.settings
     outcome = await run_step(
@@ -181,6 +182,7 @@ async def execute_job(engine: JobEngine, running: RunningJob) -> None:
             deployment_id=sink.deployment_id,
             line_count=line_count,
             pgid=None,
+            pgid_started=None,
         )
         engine.hub.set_status(job_id, final, ended=True)
 

@@ -90,6 +90,29 @@ def group_is_alive(pgid: int) -> bool:
     return _has_live_member(pgid)
 
 
+def process_start_ticks(pid: int) -> int | None:
+    """When `pid` started, in clock ticks after boot (/proc/PID/stat field 22)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            stat = stat_file.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return int(fields[19]) if len(fields) > 19 else None
+
+
+def is_same_group(pgid: int, leader_started: int | None) -> bool:
+    """False when the pgid now belongs to another process than the one recorded.
+
+    While any member of a group lives, Linux does not hand its id out again, so a
+    group whose leader is gone but members remain is still the recorded one.
+    """
+    if leader_started is None:
+        return True
+    current = process_start_ticks(pgid)
+    return current is None or current == leader_started
+
+
 def kill_process_group(pgid: int, grace: float) -> None:
     """SIGTERM a whole group, SIGKILL after `grace` s. Blocking: for startup or a thread."""
     if pgid <= 1 or not _signal_group(pgid, 0):

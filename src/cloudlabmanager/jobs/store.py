@@ -38,6 +38,7 @@ class JobRow:
     error: str | None
     line_count: int
     pgid: int | None = None
+    pgid_started: int | None = None
 
 
 @dataclass
@@ -90,6 +91,7 @@ def _row(row: Any) -> JobRow:
         error=row.error,
         line_count=row.line_count,
         pgid=row.pgid,
+        pgid_started=row.pgid_started,
     )
 
 

@@ -67,6 +67,9 @@ jobs = Table(
     # what a restart needs to find and end an orphaned run.
     Column("runner_boot_id", String(64), nullable=True),
     Column("pgid", Integer, nullable=True),
+    # The group leader's start time (clock ticks after boot): a pgid that was reused
+    # by an unrelated process after a long downtime must not be killed.
+    Column("pgid_started", BigInteger, nullable=True),
     Index("ix_jobs_status", "status"),
     Index("ix_jobs_service_id", "service", "id"),
 )
