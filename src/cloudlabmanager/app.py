@@ -87,7 +87,7 @@ def _mount_ui(app: FastAPI) -> None:
         return
     app.mount("/assets", StaticFiles(directory=UI_DIR), name="assets")
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(UI_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
