@@ -388,7 +388,7 @@ TOKEN_CASES = [
 
 
 def _valid_token(client: TestClient) -> str:
-    return client.headers["Authorization"].removeprefix("Bearer ")
+    return str(client.headers["Authorization"]).removeprefix("Bearer ")
 
 
 @pytest.mark.parametrize("case", TOKEN_CASES)
