@@ -54,6 +54,11 @@ def test_screenshots_of_every_view(
     )
     assert answer.ok
     deploy = _post(page, server, "/api/services/test-ubuntu/deploy")
+    # The Job view while the deploy runs (live output, Cancel).
+    page.goto(f"{server.url}/#/jobs/{deploy}")
+    expect(page.locator(".log-row").nth(5)).to_be_attached(timeout=120_000)
+    if "running" in (page.locator("#job-status").text_content() or ""):
+        shoot(page, "job-running", full_page=False)
     assert _wait_for_job(page, server, deploy) == "completed"
     web = (
         _post(page, server, "/api/services/web-hello/deploy")

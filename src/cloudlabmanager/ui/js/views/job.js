@@ -200,8 +200,22 @@ export default function jobView(root, { params }) {
     return h("div", { class: "summary-item" }, h("dt", {}, term), h("dd", {}, value));
   }
 
+  // Duration and line count tick while the job runs, between detail polls.
+  const durationValue = h("span", {});
+  const linesValue = h("span", {});
+  function tick() {
+    if (!job) return;
+    durationValue.textContent = job.started_at ? formatDuration(job.started_at, job.finished_at) : "—";
+    const shownLast = log.count ? log.firstNumber + log.count - 1 : 0;
+    linesValue.textContent = number.format(Math.max(job.line_count ?? 0, shownLast));
+  }
+  const ticker = setInterval(() => {
+    if (job && ACTIVE.has(job.status)) tick();
+  }, 1000);
+
   function showDetail(detail) {
     job = detail;
+    tick();
     const active = ACTIVE.has(detail.status);
     replace(badgeSlot, statusBadge(detail.status));
     replace(subtitle,
@@ -213,8 +227,8 @@ export default function jobView(root, { params }) {
       summaryItem("Created", timeShort(detail.created_at)),
       summaryItem("Started", timeShort(detail.started_at)),
       summaryItem("Finished", detail.finished_at ? timeShort(detail.finished_at) : active ? "running…" : "—"),
-      summaryItem("Duration", detail.started_at ? formatDuration(detail.started_at, detail.finished_at) : "—"),
-      summaryItem("Lines", number.format(Math.max(detail.line_count ?? 0, log.count))),
+      summaryItem("Duration", durationValue),
+      summaryItem("Lines", linesValue),
       detail.deployment_id ? summaryItem("Deployment", h("span", { class: "mono" }, detail.deployment_id)) : null);
     replace(errorSlot, detail.error
       ? h("div", { class: "notice notice-error inline", role: "note" }, h("strong", {}, "Error: "), String(detail.error))
@@ -312,6 +326,7 @@ export default function jobView(root, { params }) {
     abort = null;
     clearTimeout(detailTimer);
     clearTimeout(searchTimer);
+    clearInterval(ticker);
     if (closeStream) closeStream();
     log.destroy();
   };
