@@ -209,6 +209,7 @@ export default function jobView(root, { params }) {
     const shownLast = log.count ? log.firstNumber + log.count - 1 : 0;
     linesValue.textContent = number.format(Math.max(job.line_count ?? 0, shownLast));
   }
+  let tickPending = false;
   const ticker = setInterval(() => {
     if (job && ACTIVE.has(job.status)) tick();
   }, 1000);
@@ -262,7 +263,16 @@ export default function jobView(root, { params }) {
     connection.hidden = false;
     closeStream = api.followJob(id, {
       after,
-      onLine: (line) => log.append(line),
+      onLine: (line) => {
+        log.append(line);
+        if (!tickPending) {
+          tickPending = true;
+          requestAnimationFrame(() => {
+            tickPending = false;
+            if (alive) tick();
+          });
+        }
+      },
       onStatus: (status) => {
         if (job && job.status !== status) {
           job.status = status;
