@@ -191,7 +191,7 @@ def _json(body: dict[str, Any]) -> Response:
     )
 
 
-def _sse_batch(batch: Batch) -> str:
+def _sse_batch(batch: Batch) -> bytes:
     """A batch as SSE events, rendered once and shared by every follower of the job."""
     if batch.rendered is None:
         seq = batch.first_seq
@@ -202,7 +202,7 @@ def _sse_batch(batch: Batch) -> str:
             else:
                 parts.append(f"id: {seq}\ndata: {text}\n\n")
             seq += 1
-        batch.rendered = "".join(parts)
+        batch.rendered = "".join(parts).encode()  # encoded once, not once per follower
     return batch.rendered
 
 
@@ -236,17 +236,18 @@ async def stream_job(
     await run_in_threadpool(engine.store.get, job_id)  # 404 before the stream starts
     cursor = _parse_last_event_id(last_event_id) or (after or 0)
 
-    async def events() -> AsyncIterator[str]:
-        yield "retry: 2000\n\n"
+    async def events() -> AsyncIterator[bytes]:
+        yield b"retry: 2000\n\n"
         async for event in follow_job(engine.store, engine.hub, job_id, cursor):
             if isinstance(event, Lines):
-                yield "".join(_sse_batch(batch) for batch in event.batches)
+                rendered = [_sse_batch(batch) for batch in event.batches]
+                yield rendered[0] if len(rendered) == 1 else b"".join(rendered)
             elif isinstance(event, Status):
-                yield f"event: status\ndata: {json.dumps({'status': event.status})}\n\n"
+                yield f"event: status\ndata: {json.dumps({'status': event.status})}\n\n".encode()
             elif isinstance(event, Heartbeat):
-                yield ": keep-alive\n\n"
+                yield b": keep-alive\n\n"
             elif isinstance(event, Done):
-                yield f"event: done\ndata: {event.status}\n\n"
+                yield f"event: done\ndata: {event.status}\n\n".encode()
 
     return StreamingResponse(
         events(),

@@ -25,7 +25,7 @@ class Batch:
     first_seq: int
     lines: list[str]
     # A rendering shared by every follower (set by whoever renders it first).
-    rendered: str | None = None
+    rendered: bytes | None = None
 
     @property
     def last_seq(self) -> int:

@@ -258,9 +258,15 @@ class JobStore:
             driver = conn.connection.driver_connection
             assert driver is not None
             if conn.dialect.name == "postgresql":
-                with driver.cursor() as cursor, cursor.copy(COPY_LINES) as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                with driver.cursor() as cursor:
+                    # Output only, like SQLite's synchronous=NORMAL: a crash of the
+                    # database server may lose the last moment of output, never
+                    # corrupt it; not waiting for the WAL flush per batch doubled
+                    # the ingest rate. Job state changes stay synchronous.
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+                    with cursor.copy(COPY_LINES) as copy:
+                        for row in rows:
+                            copy.write_row(row)
             else:
                 cursor = driver.cursor()
                 try:
