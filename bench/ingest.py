@@ -102,8 +102,9 @@ def one_job(server: Server, lab: BenchLab, database_url: str, lines: int) -> Ing
     return IngestRun(seconds, start_rss, peak, after, problems)
 
 
-def bulk_insert_seconds(database_url: str, lines: int) -> float:
-    """The storage limit: one executemany of the same rows, fresh schema, one transaction."""
+def bulk_insert_seconds(database_url: str, lines: int, *, copy: bool = False) -> float:
+    """The storage limit: one executemany (or, on PostgreSQL, one COPY) of the same rows,
+    fresh schema, one transaction."""
     engine = make_engine(database_url)
     migrate(engine)
     with engine.begin() as conn:
@@ -122,6 +123,10 @@ def bulk_insert_seconds(database_url: str, lines: int) -> float:
         if database_url.startswith("sqlite"):
             cursor.execute("BEGIN")
             cursor.executemany("INSERT INTO job_lines (job_id, seq, text) VALUES (?, ?, ?)", rows)
+        elif copy:
+            with cursor.copy("COPY job_lines (job_id, seq, text) FROM STDIN") as stream:
+                for row in rows:
+                    stream.write_row(row)
         else:
             cursor.executemany(
                 "INSERT INTO job_lines (job_id, seq, text) VALUES (%s, %s, %s)", rows
@@ -171,7 +176,7 @@ def run(work: Path, size: IngestSize) -> list[Figure]:
                 drop_postgres_database(admin, url)
         if label == "SQLite":
             memory_runs = runs
-        bulk = []
+        bulk, copies = [], []
         for index in range(size.runs):
             if admin is None:
                 path = work / f"bulk-{index}.db"
@@ -180,10 +185,13 @@ def run(work: Path, size: IngestSize) -> list[Figure]:
                 path.unlink()
             else:
                 bulk_url = create_postgres_database(admin)
+                copy_url = create_postgres_database(admin)
                 try:
                     bulk.append(bulk_insert_seconds(bulk_url, size.lines))
+                    copies.append(bulk_insert_seconds(copy_url, size.lines, copy=True))
                 finally:
                     drop_postgres_database(admin, bulk_url)
+                    drop_postgres_database(admin, copy_url)
         rates = [size.lines / r.seconds for r in runs]
         bulk_rate = median([size.lines / s for s in bulk])
         problems = [f"PROBLEM {p}" for r in runs for p in r.problems]
@@ -198,6 +206,11 @@ def run(work: Path, size: IngestSize) -> list[Figure]:
                 baseline=(
                     f"bare executemany {bulk_rate:,.0f} lines/s; "
                     f"ours = {median(rates) / bulk_rate:.0%} of it"
+                    + (
+                        f"; bare COPY {median([size.lines / s for s in copies]):,.0f} lines/s"
+                        if copies
+                        else ""
+                    )
                 ),
                 met=median(rates) >= 100_000 and not problems,
                 notes=problems,

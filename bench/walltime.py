@@ -81,25 +81,16 @@ def run(work: Path, size: WallSize) -> list[Figure]:
     jobs: list[float] = []
     job_inside: list[float] = []
     scripts: list[float] = []
+    commands: list[str] = []
     with server, server.client(timeout=120) as client:
-        for _ in range(size.rounds):
-            began = time.perf_counter()
-            job_id = deploy(client, SERVICE)
-            job = wait_ended(client, job_id, timeout=900, poll=0.05)
-            jobs.append(time.perf_counter() - began)
-            if job["status"] != "completed":
-                raise RuntimeError(f"deploy ended {job['status']}: {job.get('error')}")
-            detail = client.get(f"/api/jobs/{job_id}", params={"tail": 0}).json()
-            inside = _seconds_between(detail["started_at"], detail["finished_at"])
+        for index in range(size.rounds):
+            if index % 2:  # alternate the order: drifting load of the machine hits both
+                scripts.append(_script_round(server, client, data, work, commands))
+            seconds, inside, commands = _job_round(client)
+            jobs.append(seconds)
             job_inside.append(inside)
-            commands = [step["command"] for step in detail["steps"]]
-            _stop(client)
-            scripts.append(
-                run_script(
-                    commands, data / "lab", script_environment(server, data), work / "script.log"
-                )
-            )
-            _stop(client)
+            if not index % 2:
+                scripts.append(_script_round(server, client, data, work, commands))
     ratios = [j / s for j, s in zip(jobs, scripts, strict=True)]
     value = median(ratios)
     return [
@@ -117,8 +108,41 @@ def run(work: Path, size: WallSize) -> list[Figure]:
                 f"started→finished {median(job_inside):.1f} s"
             ),
             met=value <= 1.10,
+            notes=[
+                "The job is timed from the deploy request until its SSE stream says `done` "
+                "(watched like a user does); the script's order alternates with the job's. "
+                "Job steps also load the manager's structured-results callback, which the "
+                "script does not: that cost is part of the overhead measured.",
+            ],
         )
     ]
+
+
+def _job_round(client: httpx.Client) -> tuple[float, float, list[str]]:
+    """Deploy, watched live the way a user does (the SSE stream until `done`), then stop."""
+    began = time.perf_counter()
+    job_id = deploy(client, SERVICE)
+    with client.stream("GET", f"/api/jobs/{job_id}/stream", timeout=900) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event: done"):
+                break
+    seconds = time.perf_counter() - began
+    detail = client.get(f"/api/jobs/{job_id}", params={"tail": 0}).json()
+    if detail["status"] != "completed":
+        raise RuntimeError(f"deploy ended {detail['status']}: {detail.get('error')}")
+    inside = _seconds_between(detail["started_at"], detail["finished_at"])
+    _stop(client)
+    return seconds, inside, [step["command"] for step in detail["steps"]]
+
+
+def _script_round(
+    server: Server, client: httpx.Client, data: Path, work: Path, commands: list[str]
+) -> float:
+    seconds = run_script(
+        commands, data / "lab", script_environment(server, data), work / "script.log"
+    )
+    _stop(client)
+    return seconds
 
 
 def _seconds_between(start: str, end: str) -> float:
