@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, help="report path (default: BENCHMARKS.md unless --quick/--only)"
     )
     parser.add_argument("--work", type=Path, help="scratch directory (default: a temporary one)")
+    parser.add_argument("--render", type=Path, help="re-render a run's .json record, run nothing")
     args = parser.parse_args(argv)
+    if args.render is not None:
+        return rerender(args.render, args.out or REPO / "BENCHMARKS.md")
     names = list(BENCHES) if not args.only else [n.strip() for n in args.only.split(",")]
     unknown = [n for n in names if n not in BENCHES]
     if unknown:
@@ -91,9 +96,35 @@ def main(argv: list[str] | None = None) -> int:
     )
     if out is not None:
         out.write_text(text)
+        record = {
+            "command": command,
+            "began": began.isoformat(),
+            "seconds": time.perf_counter() - clock,
+            "load_start": load_start,
+            "load_end": load_now(),
+            "figures": [asdict(f) for f in figures],
+        }
+        out.with_suffix(".json").write_text(json.dumps(record, ensure_ascii=False, indent=1))
         print(f"wrote {out}")
     else:
         print(text)
+    return 0
+
+
+def rerender(record_path: Path, out: Path) -> int:
+    """BENCHMARKS.md again from a run's record (after editing the report's prose)."""
+    record = json.loads(record_path.read_text())
+    figures = [Figure(**f) for f in record["figures"]]
+    text = render(
+        figures,
+        command=record["command"],
+        began=datetime.fromisoformat(record["began"]),
+        seconds=record["seconds"],
+        load_start=record["load_start"],
+        load_end=record["load_end"],
+    )
+    out.write_text(text)
+    print(f"wrote {out}")
     return 0
 
 
