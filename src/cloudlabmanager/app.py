@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cloudlabmanager import __version__, bootstrap
 from cloudlabmanager.api import actions, auth, instances, jobs, services
 from cloudlabmanager.api.middleware import GuardMiddleware, HeadersAndLogMiddleware
+from cloudlabmanager.api.docs import mount_docs
 from cloudlabmanager.api.openapi import describe_errors
 from cloudlabmanager.config import Settings
 from cloudlabmanager.errors import AppError
@@ -107,7 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="CloudLab Manager",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
     _install_error_handlers(app)
@@ -115,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (auth.router, services.router, instances.router, actions.router, jobs.router):
         app.include_router(router)
     _mount_ui(app)
+    mount_docs(app)
     if settings.sandbox_enabled:
         sandbox_app = create_sandbox_app(
             settings.data_dir / "sandbox", faults=settings.sandbox_faults
