@@ -19,6 +19,7 @@ from bench.common import Figure
 from bench.report import load_now, render
 
 REPO = Path(__file__).resolve().parent.parent
+RECORD = Path(__file__).resolve().parent / "last_run.json"  # the figures, for --render
 
 Bench = Callable[[Path, bool], list[Figure]]
 
@@ -63,7 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, help="report path (default: BENCHMARKS.md unless --quick/--only)"
     )
     parser.add_argument("--work", type=Path, help="scratch directory (default: a temporary one)")
-    parser.add_argument("--render", type=Path, help="re-render a run's .json record, run nothing")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        nargs="?",
+        const=RECORD,
+        help="rewrite the report from a run's record (default bench/last_run.json); runs nothing",
+    )
     args = parser.parse_args(argv)
     if args.render is not None:
         return rerender(args.render, args.out or REPO / "BENCHMARKS.md")
@@ -104,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             "load_end": load_now(),
             "figures": [asdict(f) for f in figures],
         }
-        out.with_suffix(".json").write_text(json.dumps(record, ensure_ascii=False, indent=1))
+        RECORD.write_text(json.dumps(record, ensure_ascii=False, indent=1))
         print(f"wrote {out}")
     else:
         print(text)
