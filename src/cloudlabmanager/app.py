@@ -18,8 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cloudlabmanager import __version__, bootstrap
 from cloudlabmanager.api import actions, auth, instances, jobs, services
-from cloudlabmanager.api.middleware import GuardMiddleware, HeadersAndLogMiddleware
 from cloudlabmanager.api.docs import mount_docs
+from cloudlabmanager.api.middleware import GuardMiddleware, HeadersAndLogMiddleware
 from cloudlabmanager.api.openapi import describe_errors
 from cloudlabmanager.config import Settings
 from cloudlabmanager.errors import AppError
