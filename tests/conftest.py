@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,9 @@ def _postgres_admin_url() -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database for this test, dropped afterwards."""
+@contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards (skipped when none is reachable)."""
     admin_url = _postgres_admin_url()
     name = f"clm_test_{secrets.token_hex(6)}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -49,17 +50,39 @@ def postgres_url() -> Iterator[str]:
             raise
         pytest.skip(f"PostgreSQL leg skipped: {POSTGRES_ENV} unreachable ({exc})")
     base, _, _ = admin_url.rpartition("/")
-    yield f"{base}/{name}"
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database for this test."""
+    with new_postgres_database() as url:
+        yield url
+
+
+def local_settings(data_dir: Path, lab: Path, **overrides: Any) -> Settings:
+    """Settings of a local, sandbox-less, Cloudflare-less server; overrides by env name."""
+    values: dict[str, Any] = {
+        "CLM_DATA_DIR": str(data_dir),
+        "CLM_LAB": str(lab),
+        "CLM_SANDBOX": False,
+        "LOCAL_MODE": True,
+        "HOST_HOSTNAME": "test-host",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -83,15 +106,7 @@ def lab_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def make_settings(tmp_path: Path, lab_dir: Path) -> Callable[..., Settings]:
     def build(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "CLM_DATA_DIR": str(tmp_path / "data"),
-            "CLM_LAB": str(lab_dir),
-            "CLM_SANDBOX": False,
-            "LOCAL_MODE": True,
-            "HOST_HOSTNAME": "test-host",
-        }
-        values.update(overrides)
-        return Settings(_env_file=None, **values)
+        return local_settings(tmp_path / "data", lab_dir, **overrides)
 
     return build
 

@@ -24,6 +24,7 @@ from cloudlabmanager.errors import StartupError
 from cloudlabmanager.lab.links import LINK_NAMES
 from cloudlabmanager.sandbox.app import create_sandbox_app
 from cloudlabmanager.storage import meta as keys
+from tests.conftest import local_settings
 from tests.lab.labkit import git, make_lab, make_remote, push_change, write
 
 
@@ -32,15 +33,7 @@ def build(tmp_path: Path) -> Callable[..., Settings]:
     lab = make_lab(tmp_path / "lab")
 
     def settings(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "CLM_DATA_DIR": str(tmp_path / "data"),
-            "CLM_LAB": str(lab),
-            "CLM_SANDBOX": False,
-            "LOCAL_MODE": True,
-            "HOST_HOSTNAME": "test-host",
-        }
-        values.update(overrides)
-        return Settings(_env_file=None, **values)
+        return local_settings(tmp_path / "data", lab, **overrides)
 
     return settings
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from cloudlabmanager.app import create_app
 from cloudlabmanager.config import Settings
+from tests.conftest import local_settings
 from tests.lab.labkit import make_lab
 
 ADMIN = {"username": "admin", "password": "correct horse battery", "vault_password": "v@ult$pw*"}
@@ -26,15 +27,7 @@ def lab_settings(tmp_path: Path, local_lab: Path) -> Callable[..., Settings]:
     """Settings for a local, sandbox-less, Cloudflare-less server; overrides by env name."""
 
     def build(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "CLM_DATA_DIR": str(tmp_path / "data"),
-            "CLM_LAB": str(local_lab),
-            "CLM_SANDBOX": False,
-            "LOCAL_MODE": True,
-            "HOST_HOSTNAME": "test-host",
-        }
-        values.update(overrides)
-        return Settings(_env_file=None, **values)
+        return local_settings(tmp_path / "data", local_lab, **overrides)
 
     return build
 

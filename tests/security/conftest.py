@@ -202,37 +202,10 @@ def _module_database(kind: str, root: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{root / 'test.db'}"
         return
-    import secrets as random_names
+    from tests.conftest import new_postgres_database
 
-    from sqlalchemy import create_engine, text
-
-    from tests.conftest import _postgres_admin_url
-
-    admin_url = _postgres_admin_url()
-    name = f"clm_test_{random_names.token_hex(6)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        admin.dispose()
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL leg skipped: unreachable ({exc})")
-    base, _, _ = admin_url.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
