@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench import history, ingest, latency, output, ui, walltime
 from bench.common import Figure
-from bench.report import load_now, render
+from bench.report import commit, load_now, render
 
 REPO = Path(__file__).resolve().parent.parent
 RECORD = Path(__file__).resolve().parent / "last_run.json"  # the figures, for --render
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="clm-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     began, load_start, clock = datetime.now(UTC), load_now(), time.perf_counter()
+    commit_id = commit()
     try:
         figures = run_selected(names, work, quick=args.quick)
     finally:
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": time.perf_counter() - clock,
             "load_start": load_start,
             "load_end": load_now(),
+            "commit": commit_id,
             "figures": [asdict(f) for f in figures],
         }
         RECORD.write_text(json.dumps(record, ensure_ascii=False, indent=1))
@@ -129,6 +131,7 @@ def rerender(record_path: Path, out: Path) -> int:
         seconds=record["seconds"],
         load_start=record["load_start"],
         load_end=record["load_end"],
+        commit_id=record.get("commit"),
     )
     out.write_text(text)
     print(f"wrote {out}")
