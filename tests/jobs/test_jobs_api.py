@@ -166,8 +166,11 @@ def test_job_list_filters_and_pages(admin_client: TestClient) -> None:
     assert len(listing["jobs"]) == 2 and listing["next_before"] is not None
     assert listing["jobs"][0]["id"] > listing["jobs"][1]["id"]
     assert "output" not in listing["jobs"][0]
-    rest = admin_client.get(f"/api/jobs?before={listing['next_before']}").json()["jobs"]
+    rest_page = admin_client.get(f"/api/jobs?before={listing['next_before']}&limit=2").json()
+    rest = rest_page["jobs"]
     assert [j["id"] for j in rest] == sorted(ids[:2], reverse=True)
+    # Exactly two older jobs: the second page is the last one, with no empty third page.
+    assert rest_page["next_before"] is None
     failed = admin_client.get("/api/jobs?status=failed").json()["jobs"]
     assert [j["service"] for j in failed] == ["failing"]
     assert admin_client.get("/api/jobs?service=hello").json()["jobs"][0]["service"] == "hello"

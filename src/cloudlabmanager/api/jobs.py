@@ -21,6 +21,7 @@ from cloudlabmanager.jobs.states import ALL_STATUSES
 from cloudlabmanager.jobs.store import JobRow
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+SERVICE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 MAX_SEQ = 2**62
 DETAIL_OUTPUT_CAP = 10_000
@@ -120,15 +121,17 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
-    service: Annotated[str | None, Query(max_length=64)] = None,
+    service: Annotated[str | None, Query(max_length=64, pattern=SERVICE_PATTERN)] = None,
 ) -> JobListRead:
     if status is not None and status not in ALL_STATUSES:
         status = "none-such"  # an unknown status matches no job rather than erroring
+    # One row more than asked tells whether an older page exists at all.
     rows = await run_in_threadpool(
-        engine.store.list_jobs, limit=limit, before=before, status=status, service=service
+        engine.store.list_jobs, limit=limit + 1, before=before, status=status, service=service
     )
-    next_before = rows[-1].id if len(rows) == limit else None
-    return JobListRead(jobs=[_summary(r) for r in rows], next_before=next_before)
+    page = rows[:limit]
+    next_before = page[-1].id if len(rows) > limit else None
+    return JobListRead(jobs=[_summary(r) for r in page], next_before=next_before)
 
 
 @router.get(

@@ -95,7 +95,9 @@ class OutputSink:
                 try:
                     await asyncio.to_thread(self._store.append_lines, self._job_id, first, batch)
                 except Exception as exc:  # disk full, database gone: fail the job, loudly
-                    log.exception("job %s: storing output failed", self._job_id)
+                    # Not log.exception: the traceback would carry the SQL and a batch of output.
+                    reason = getattr(exc, "orig", None) or exc
+                    log.error("job %s: storing output failed: %s", self._job_id, reason)
                     self._failure = exc
                     self._has_room.set()
                     return
