@@ -121,7 +121,7 @@ def test_sigterm_mid_job_is_graceful(env: dict[str, str], tmp_path: Path) -> Non
 def test_a_reused_pgid_is_not_mistaken_for_the_job() -> None:
     import subprocess
 
-    from cloudlabmanager.jobs.runner import is_same_group, process_start_ticks
+    from cloudlabmanager.jobs.process_groups import is_same_group, process_start_ticks
 
     child = subprocess.Popen(["sleep", "30"], start_new_session=True)
     try:

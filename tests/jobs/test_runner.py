@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from cloudlabmanager.jobs.output import MASK, SecretMasker
-from cloudlabmanager.jobs.runner import StepCommand, StepOutcome, kill_process_group, run_step
+from cloudlabmanager.jobs.process_groups import kill_process_group
+from cloudlabmanager.jobs.runner import StepCommand, StepOutcome, run_step
 
 FIXTURE = Path(__file__).parent / "fixtures" / "misbehave.py"
 BASE_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}

@@ -20,7 +20,7 @@ from cloudlabmanager.jobs.execution import execute_job
 from cloudlabmanager.jobs.flows import build_flow, lock_key_for
 from cloudlabmanager.jobs.live import LiveHub
 from cloudlabmanager.jobs.output import SecretMasker
-from cloudlabmanager.jobs.runner import is_same_group, kill_process_group
+from cloudlabmanager.jobs.process_groups import is_same_group, kill_process_group
 from cloudlabmanager.jobs.store import JobRow, JobStore, StaleTransition
 from cloudlabmanager.storage.clock import utcnow
 

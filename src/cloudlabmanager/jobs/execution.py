@@ -15,7 +15,8 @@ from cloudlabmanager.jobs import states
 from cloudlabmanager.jobs.environment import step_environment
 from cloudlabmanager.jobs.flows import FlowStep, build_flow
 from cloudlabmanager.jobs.output import SecretMasker
-from cloudlabmanager.jobs.runner import StepCommand, StepOutcome, process_start_ticks, run_step
+from cloudlabmanager.jobs.process_groups import process_start_ticks
+from cloudlabmanager.jobs.runner import StepCommand, StepOutcome, run_step
 from cloudlabmanager.jobs.sink import OutputSink
 from cloudlabmanager.jobs.store import StaleTransition
 from cloudlabmanager.storage.clock import utcnow

@@ -15,7 +15,6 @@ import logging
 import os
 import shutil
 import signal
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,15 +23,19 @@ from typing import Any, Literal
 from cloudlabmanager.jobs import ansible_events as events
 from cloudlabmanager.jobs.ansible_events import AnsibleResults
 from cloudlabmanager.jobs.output import LineSplitter, SecretMasker
+from cloudlabmanager.jobs.process_groups import (
+    await_group_end,
+    group_is_alive,
+    kill_group_now,
+    signal_group,
+)
 
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
 DRAIN_SECONDS = 1.0  # main process gone: how long the rest of the group may keep printing
 PIPE_CLOSE_SECONDS = 1.0  # group gone: how long a detached holder may keep the pipe open
-KILL_WAIT_SECONDS = 1.0  # SIGKILL sent: how long the group may take to finish dying
 ABORT_GRACE_SECONDS = 1.0  # error or task cancelled: a short TERM window, then KILL
-POLL_SECONDS = 0.05
 
 LinesCallback = Callable[[list[str]], Awaitable[None]]
 StartedCallback = Callable[[int], Awaitable[None]]
@@ -54,90 +57,6 @@ class StepOutcome:
     timed_out: bool
     error: str | None
     results: AnsibleResults | None = None
-
-
-def _signal_group(pgid: int, sig: int) -> bool:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _has_live_member(pgid: int) -> bool:
-    """True if a process of the group is alive; exited-but-unreaped ones do not count."""
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return True  # no /proc: trust kill(0)
-    for name in entries:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as stat_file:
-                stat = stat_file.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2 :].split()  # state, ppid, pgrp, ...
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
-            return True
-    return False
-
-
-def group_is_alive(pgid: int) -> bool:
-    if not _signal_group(pgid, 0):
-        return False
-    return _has_live_member(pgid)
-
-
-def process_start_ticks(pid: int) -> int | None:
-    """When `pid` started, in clock ticks after boot (/proc/PID/stat field 22)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat_file:
-            stat = stat_file.read()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(b")") + 2 :].split()
-    return int(fields[19]) if len(fields) > 19 else None
-
-
-def is_same_group(pgid: int, leader_started: int | None) -> bool:
-    """False when the pgid now belongs to another process than the one recorded.
-
-    While any member of a group lives, Linux does not hand its id out again, so a
-    group whose leader is gone but members remain is still the recorded one.
-    """
-    if leader_started is None:
-        return True
-    current = process_start_ticks(pgid)
-    return current is None or current == leader_started
-
-
-def kill_process_group(pgid: int, grace: float) -> None:
-    """SIGTERM a whole group, SIGKILL after `grace` s. Blocking: for startup or a thread."""
-    if pgid <= 1 or not _signal_group(pgid, 0):
-        return
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, KILL_WAIT_SECONDS)):
-        _signal_group(pgid, sig)
-        end = time.monotonic() + wait
-        while group_is_alive(pgid) and time.monotonic() < end:
-            time.sleep(POLL_SECONDS)
-
-
-async def _await_group_end(pgid: int, until: float) -> bool:
-    """Polls (processes give no event to wait on) until the group is gone or `until`."""
-    loop = asyncio.get_running_loop()
-    while await asyncio.to_thread(group_is_alive, pgid):
-        if loop.time() >= until:
-            return False
-        await asyncio.sleep(POLL_SECONDS)
-    return True
-
-
-async def _kill_group(pgid: int) -> None:
-    """SIGKILL, then wait until the group is really gone (dying takes a moment)."""
-    _signal_group(pgid, signal.SIGKILL)
-    await _await_group_end(pgid, asyncio.get_running_loop().time() + KILL_WAIT_SECONDS)
 
 
 def _preflight(command: StepCommand) -> str | None:
@@ -236,11 +155,11 @@ async def _stop_main(proc: asyncio.subprocess.Process, pgid: int, grace: float) 
     """SIGTERM the group, SIGKILL if the main process outlives `grace`; returns grace's end."""
     loop = asyncio.get_running_loop()
     grace_end = loop.time() + grace
-    _signal_group(pgid, signal.SIGTERM)
+    signal_group(pgid, signal.SIGTERM)
     try:
         await asyncio.wait_for(proc.wait(), timeout=grace)
     except TimeoutError:
-        _signal_group(pgid, signal.SIGKILL)
+        signal_group(pgid, signal.SIGKILL)
         await proc.wait()
     return grace_end
 
@@ -254,10 +173,10 @@ async def _settle(
         await asyncio.wait({reader}, timeout=drain)
     if await asyncio.to_thread(group_is_alive, pgid):
         if grace_end is None:
-            _signal_group(pgid, signal.SIGTERM)
+            signal_group(pgid, signal.SIGTERM)
             grace_end = loop.time() + grace
-        if not await _await_group_end(pgid, grace_end):
-            await _kill_group(pgid)
+        if not await await_group_end(pgid, grace_end):
+            await kill_group_now(pgid)
     if not reader.done():
         await asyncio.wait({reader}, timeout=PIPE_CLOSE_SECONDS)
         if not reader.done():
@@ -274,16 +193,16 @@ async def _abort(
     """Hard stop on an error or cancellation: close the pipe, TERM, KILL soon, reap."""
     pump.close()
     try:
-        _signal_group(pgid, signal.SIGTERM)
+        signal_group(pgid, signal.SIGTERM)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), timeout=min(grace, ABORT_GRACE_SECONDS))
     finally:
-        _signal_group(pgid, signal.SIGKILL)
+        signal_group(pgid, signal.SIGKILL)
         if reader is not None:
             reader.cancel()  # its outcome no longer matters; retrieve it so it is not logged
             reader.add_done_callback(lambda task: task.cancelled() or task.exception())
         await proc.wait()
-        await _kill_group(pgid)
+        await kill_group_now(pgid)
 
 
 async def _run_process(
