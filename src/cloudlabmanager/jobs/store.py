@@ -1,4 +1,4 @@
-"""Job rows, their output lines, steps and host results in the database.
+"""Job rows, their steps and host results in the database (output lines: output_store).
 
 Synchronous: the engine calls these from worker threads. Every status change
 goes through `transition`, a conditional UPDATE that must change exactly one row.
@@ -10,15 +10,15 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, insert, or_, select, update
 
 from cloudlabmanager.errors import JobConflict, NotFound
+from cloudlabmanager.jobs.output_store import OutputStore
 from cloudlabmanager.jobs.states import ACTIVE, LAB_LOCK, JobStatus
 from cloudlabmanager.storage.clock import as_utc, utcnow
-from cloudlabmanager.storage.tables import job_host_results, job_lines, job_steps, jobs
+from cloudlabmanager.storage.tables import job_host_results, job_steps, jobs
 
 
 @dataclass
@@ -60,14 +60,6 @@ class JobDetail:
     recap: list[dict[str, Any]] = field(default_factory=list)
 
 
-COPY_LINES = "COPY job_lines (job_id, seq, text) FROM STDIN"
-INSERT_LINES = "INSERT INTO job_lines (job_id, seq, text) VALUES ({p}, {p}, {p})"
-
-
-def _placeholder(conn: Connection) -> str:
-    return "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
-
-
 class StaleTransition(Exception):
     """The job was not in the expected state: someone else changed it first."""
 
@@ -95,7 +87,9 @@ def _row(row: Any) -> JobRow:
     )
 
 
-class JobStore:
+class JobStore(OutputStore):
+    """Jobs, their steps and results; their output lines through OutputStore."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
@@ -200,11 +194,6 @@ class JobStore:
         with self._engine.connect() as conn:
             return [_row(r) for r in conn.execute(query)]
 
-    def counts_by_status(self) -> dict[str, int]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status))
-            return {status: count for status, count in rows}
-
     def detail(self, job_id: int) -> JobDetail:
         job = self.get(job_id)
         with self._engine.connect() as conn:
@@ -246,65 +235,6 @@ class JobStore:
             if r.kind == "recap"
         ]
         return JobDetail(job=job, steps=steps, hosts=hosts, recap=recap)
-
-    # -- output ----------------------------------------------------------------------
-    def append_lines(self, job_id: int, first_seq: int, lines: Sequence[str]) -> None:
-        if not lines:
-            return
-        # The hot path of every job: straight to the driver, no per-row SQLAlchemy work
-        # (that cost 3/4 of the time at 30 000 lines/s). PostgreSQL gets COPY.
-        rows = zip(repeat(job_id), range(first_seq, first_seq + len(lines)), lines, strict=False)
-        with self._engine.begin() as conn:
-            driver = conn.connection.driver_connection
-            assert driver is not None
-            if conn.dialect.name == "postgresql":
-                with driver.cursor() as cursor:
-                    # Output only, like SQLite's synchronous=NORMAL: a crash of the
-                    # database server may lose the last moment of output, never
-                    # corrupt it; not waiting for the WAL flush per batch doubled
-                    # the ingest rate. Job state changes stay synchronous.
-                    cursor.execute("SET LOCAL synchronous_commit = off")
-                    with cursor.copy(COPY_LINES) as copy:
-                        for row in rows:
-                            copy.write_row(row)
-            else:
-                cursor = driver.cursor()
-                try:
-                    cursor.executemany(INSERT_LINES.format(p=_placeholder(conn)), rows)
-                finally:
-                    cursor.close()
-            conn.execute(
-                update(jobs)
-                .where(jobs.c.id == job_id)
-                .values(line_count=first_seq + len(lines) - 1)
-            )
-
-    def lines_after(self, job_id: int, after: int, limit: int) -> list[tuple[int, str]]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(job_lines.c.seq, job_lines.c.text)
-                .where(job_lines.c.job_id == job_id, job_lines.c.seq > after)
-                .order_by(job_lines.c.seq)
-                .limit(limit)
-            )
-            return [(r.seq, r.text) for r in rows]
-
-    def tail(self, job_id: int, count: int) -> list[tuple[int, str]]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(job_lines.c.seq, job_lines.c.text)
-                .where(job_lines.c.job_id == job_id)
-                .order_by(job_lines.c.seq.desc())
-                .limit(count)
-            ).all()
-        return [(r.seq, r.text) for r in reversed(rows)]
-
-    def last_seq(self, job_id: int) -> int:
-        with self._engine.connect() as conn:
-            value = conn.scalar(
-                select(func.max(job_lines.c.seq)).where(job_lines.c.job_id == job_id)
-            )
-        return int(value or 0)
 
     # -- steps and results -------------------------------------------------------------
     def start_step(self, job_id: int, index: int, name: str, command: str) -> None:
