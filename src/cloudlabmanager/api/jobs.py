@@ -97,21 +97,8 @@ class CancelRead(BaseModel):
 
 
 def _summary(job: JobRow) -> JobSummaryRead:
-    return JobSummaryRead(
-        id=job.id,
-        action=job.action,
-        service=job.service,
-        status=job.status,
-        created_by=job.created_by,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        exit_code=job.exit_code,
-        deployment_id=job.deployment_id,
-        error=job.error,
-        line_count=job.line_count,
-        params=job.params,
-    )
+    # The row's extra fields (lock key, process group) are not part of the answer.
+    return JobSummaryRead.model_validate(job, from_attributes=True)
 
 
 @router.get("", responses={401: {"description": "Not signed in"}, 422: {"description": "Bad"}})
