@@ -79,8 +79,10 @@ async def _run_one(
     await asyncio.to_thread(store.start_step, job_id, index, step.name, shown[2:])
 
     async def on_started(pid: int) -> None:
-        started = await asyncio.to_thread(process_start_ticks, pid)
-        await asyncio.to_thread(store.set_fields, job_id, pgid=pid, pgid_started=started)
+        def record() -> None:
+            store.set_fields(job_id, pgid=pid, pgid_started=process_start_ticks(pid))
+
+        await asyncio.to_thread(record)
 
     settings = ctx.settings
     outcome = await run_step(

@@ -239,8 +239,10 @@ async def _run_process(
     reader: asyncio.Task[None] | None = None
     try:
         await pump.open(read_fd)
-        reader = asyncio.create_task(pump.run())
+        # Recorded before any output is read: a server that dies the moment a job has
+        # printed must still find the job's process group on its next start.
         await on_started(pgid)
+        reader = asyncio.create_task(pump.run())
         why = await _wait_for_exit(proc, reader, cancel, deadline)
         grace_end = None if why == "exited" else await _stop_main(proc, pgid, grace)
         await _settle(pgid, reader, drain, grace, grace_end)
