@@ -35,19 +35,7 @@ class InstancesRead(BaseModel):
 def _read(view: InstancesView) -> InstancesRead:
     return InstancesRead(
         instances=view.instances,
-        hosts=[
-            HostRead(
-                label=h.label,
-                hostname=h.hostname,
-                ip=h.ip,
-                region=h.region,
-                plan=h.plan,
-                os=h.os,
-                power_status=h.power_status,
-                tags=h.tags,
-            )
-            for h in view.hosts
-        ],
+        hosts=[HostRead.model_validate(h, from_attributes=True) for h in view.hosts],
         cached_at=view.cached_at,
     )
 

@@ -48,14 +48,7 @@ class ServiceListRead(BaseModel):
 
 
 def _spec(spec: InstanceSpec) -> InstanceSpecRead:
-    return InstanceSpecRead(
-        label=spec.label,
-        hostname=spec.hostname,
-        plan=spec.plan,
-        region=spec.region,
-        os=spec.os,
-        tags=spec.tags,
-    )
+    return InstanceSpecRead.model_validate(spec, from_attributes=True)
 
 
 def _read(service: Service, active: dict[str, int]) -> ServiceRead:
